@@ -1,0 +1,1 @@
+"""DSP kernels: numba @njit functions over numpy arrays with explicit state."""

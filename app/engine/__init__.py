@@ -1,0 +1,1 @@
+"""The real-time engine: arena, compiled callback, mixer, butler and backends. No Qt."""

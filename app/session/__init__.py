@@ -1,0 +1,1 @@
+"""The session document and its files: model, edits, project folder, media and peaks. No Qt."""
