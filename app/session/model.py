@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, fields, is_dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -28,31 +28,31 @@ def new_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-class TrackKind(str, Enum):
+class TrackKind(StrEnum):
     AUDIO = "audio"
     BUS = "bus"
     MASTER = "master"
 
 
-class MonitorMode(str, Enum):
+class MonitorMode(StrEnum):
     AUTO = "auto"  # input while armed and stopped or recording, disk otherwise
     INPUT = "input"
     OFF = "off"
 
 
-class FadeShape(str, Enum):
+class FadeShape(StrEnum):
     LINEAR = "linear"
     EQUAL_POWER = "equal_power"
     S_CURVE = "s_curve"
     LOG = "log"
 
 
-class Interp(str, Enum):
+class Interp(StrEnum):
     LINEAR = "linear"
     HOLD = "hold"
 
 
-class AutomationMode(str, Enum):
+class AutomationMode(StrEnum):
     OFF = "off"
     READ = "read"
     TOUCH = "touch"
@@ -61,13 +61,13 @@ class AutomationMode(str, Enum):
     TRIM = "trim"
 
 
-class EqKind(str, Enum):
+class EqKind(StrEnum):
     LOW_SHELF = "low_shelf"
     PEAK = "peak"
     HIGH_SHELF = "high_shelf"
 
 
-class SoloMode(str, Enum):
+class SoloMode(StrEnum):
     IN_PLACE = "in_place"
     AFL = "afl"
     PFL = "pfl"
