@@ -346,6 +346,21 @@ def test_large_output_switches_to_rf64(tmp_path, project, monkeypatch):
     np.testing.assert_array_equal(np.asarray(mapped), x)
 
 
+def test_output_outgrowing_wav_starts_over_as_rf64(tmp_path, project, monkeypatch):
+    monkeypatch.setattr(media, "WAV_DATA_LIMIT", 100_000)
+    src = tmp_path / "grows.flac"
+    x = sine(3.0)
+    sf.write(src, x, RATE)
+    seen: list[float] = []
+    result = import_audio(src, project, RATE, progress=seen.append)
+    out = project / result.media.path
+    assert out.read_bytes()[:4] == b"RF64"
+    assert audio_files(project) == ["grows.wav"]
+    got, _ = sf.read(out, dtype="float32", always_2d=True)
+    np.testing.assert_array_equal(got, sf.read(src, dtype="float32", always_2d=True)[0])
+    assert seen == sorted(seen) and seen[-1] == 1.0
+
+
 def test_map_audio_counts_frames_from_the_file_size_when_header_is_stale(tmp_path):
     x = sine(0.1).astype("<f4")
     path = tmp_path / "killed.wav"

@@ -30,6 +30,9 @@ MIN_SECONDS = 0.010
 # Above this much float32 data the output is RF64: plain RIFF sizes are 32-bit, and some
 # readers treat them as signed, so stay well clear of both limits.
 RF64_THRESHOLD = 2**31
+# libsndfile writes a WAV past 4 GiB without complaint but with a wrapped size field, so
+# a conversion that outgrows its estimate starts over as RF64 before reaching this.
+WAV_DATA_LIMIT = 2**32 - 2**16
 AUDIO_DIR = "audio"
 
 _WAVE_FORMAT_IEEE_FLOAT = 3
@@ -167,9 +170,14 @@ def import_audio(
     audio_dir.mkdir(parents=True, exist_ok=True)
     tmp = audio_dir / f".importing-{model.new_id()}.wav"
     try:
-        frames_in, frames_out, nonfinite, read_error = _convert(
-            src, tmp, info, project_rate, progress, cancel
-        )
+        expected_bytes = (info.frames * project_rate // info.sample_rate + 1) * info.channels * 4
+        fmt = "RF64" if expected_bytes > RF64_THRESHOLD else "WAV"
+        report = _Progress(progress)
+        try:
+            converted = _convert(src, tmp, info, project_rate, fmt, report, cancel)
+        except _OutgrewWav:
+            converted = _convert(src, tmp, info, project_rate, "RF64", report, cancel)
+        frames_in, frames_out, nonfinite, read_error = converted
         if frames_in == 0:
             raise MediaError(f"Cannot import '{src.name}': no audio could be read from it.")
         if frames_in < MIN_SECONDS * info.sample_rate:
@@ -201,8 +209,7 @@ def import_audio(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    if progress is not None:
-        progress(1.0)
+    report(1.0)
     media = model.MediaFile(
         path=f"{AUDIO_DIR}/{final.name}",
         frames=frames_out,
@@ -213,20 +220,37 @@ def import_audio(
     return ImportResult(media=media, warnings=warnings)
 
 
+class _OutgrewWav(Exception):
+    """The source decoded to more audio than its header promised, too much for WAV."""
+
+
+class _Progress:
+    """Forwards progress, never backwards; below 1 until the file is in place."""
+
+    def __init__(self, sink: Callable[[float], None] | None) -> None:
+        self._sink = sink
+        self._done = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        if self._sink is None:
+            return
+        self._done = max(self._done, fraction if fraction >= 1.0 else min(0.99, fraction))
+        self._sink(self._done)
+
+
 def _convert(
     src: Path,
     dst: Path,
     info: SourceInfo,
     rate: int,
-    progress: Callable[[float], None] | None,
+    fmt: str,
+    report: _Progress,
     cancel: Callable[[], bool] | None,
 ) -> tuple[int, int, int, str]:
     """Stream src into dst; returns (frames read, frames written, NaN/Inf count, error)."""
     ch = info.channels
     # About a second per block, but bounded in bytes for 768 kHz x 64 channel sources.
     block = max(4096, min(max(info.sample_rate, 65536), 8_388_608 // ch))
-    expected_out = info.frames * rate // info.sample_rate + 1
-    fmt = "RF64" if expected_out * ch * 4 > RF64_THRESHOLD else "WAV"
     resampler = (
         soxr.ResampleStream(info.sample_rate, rate, ch, dtype="float32", quality="HQ")
         if info.sample_rate != rate
@@ -234,7 +258,6 @@ def _convert(
     )
     frames_in = frames_out = nonfinite = 0
     read_error = ""
-    done = 0.0
     try:
         with (
             sf.SoundFile(str(src)) as fin,
@@ -259,12 +282,12 @@ def _convert(
                 if resampler is not None:
                     x = resampler.resample_chunk(x, last=last)
                 if len(x):
+                    if fmt == "WAV" and (frames_out + len(x)) * ch * 4 > WAV_DATA_LIMIT:
+                        raise _OutgrewWav
                     fout.write(x)
                     frames_out += len(x)
-                if progress is not None and info.frames:
-                    # Header counts can overstate; never go backwards, never reach 1 early.
-                    done = max(done, min(0.99, frames_in / info.frames))
-                    progress(done)
+                if info.frames:
+                    report(frames_in / info.frames)
                 if last:
                     break
     except sf.LibsndfileError as e:
