@@ -22,7 +22,7 @@ def _run_blocks(coefs, state, x, sizes=(1, 7, 64, 128, 333)):
     k = 0
     while i < len(y):
         n = min(sizes[k % len(sizes)], len(y) - i)
-        bq.biquad_process(coefs, state, y[i:i + n], n)
+        bq.biquad_process(coefs, state, y[i : i + n], n)
         i += n
         k += 1
     return y
@@ -39,8 +39,10 @@ KINDS = [bq.LOW_SHELF, bq.PEAK, bq.HIGH_SHELF, bq.HIGHPASS, bq.LOWPASS]
 
 @pytest.mark.parametrize("fs", RATES)
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("freq,gain,q", [(60.0, 9.0, 0.7071), (1000.0, -12.0, 2.0),
-                                         (9000.0, 4.5, 0.5), (15000.0, -3.0, 8.0)])
+@pytest.mark.parametrize(
+    "freq,gain,q",
+    [(60.0, 9.0, 0.7071), (1000.0, -12.0, 2.0), (9000.0, 4.5, 0.5), (15000.0, -3.0, 8.0)],
+)
 def test_matches_scipy_sosfilt_on_noise(fs, kind, freq, gain, q):
     c = _design(kind, fs, freq, gain, q)
     x = np.random.default_rng(int(freq) + kind).standard_normal(4000)
@@ -69,14 +71,16 @@ def _rbj_peak_db(fs, f0, gain_db, q, f):
 
 
 @pytest.mark.parametrize("fs", RATES)
-@pytest.mark.parametrize("f0,gain,q",
-                         [(100.0, 12.0, 1.0), (2500.0, -9.0, 0.7), (12000.0, 3.0, 4.0)])
+@pytest.mark.parametrize(
+    "f0,gain,q", [(100.0, 12.0, 1.0), (2500.0, -9.0, 0.7), (12000.0, 3.0, 4.0)]
+)
 def test_designed_response_reaches_gain(fs, f0, gain, q):
     peak = _design(bq.PEAK, fs, f0, gain, q)
     assert bq.magnitude_db(peak, fs, f0) == pytest.approx(gain, abs=1e-9)
     for f in (f0 / 3, f0 * 1.3):
-        assert bq.magnitude_db(peak, fs, f) == pytest.approx(_rbj_peak_db(fs, f0, gain, q, f),
-                                                             abs=1e-9)
+        assert bq.magnitude_db(peak, fs, f) == pytest.approx(
+            _rbj_peak_db(fs, f0, gain, q, f), abs=1e-9
+        )
     low = _design(bq.LOW_SHELF, fs, f0, gain, q)
     assert bq.magnitude_db(low, fs, f0) == pytest.approx(gain / 2, abs=1e-9)
     assert bq.magnitude_db(low, fs, 1e-3) == pytest.approx(gain, abs=1e-6)
@@ -109,7 +113,7 @@ def test_highpass24_is_fourth_order_butterworth(fs):
     y = x.copy()
     state = np.zeros((2, bq.STATE_SIZE))
     for i in range(0, 3000, 100):
-        bq.cascade_process(c2, state, y[i:i + 100], 100)
+        bq.cascade_process(c2, state, y[i : i + 100], 100)
     assert np.max(np.abs(y - ss.sosfilt(_sos(c2), x))) < 1e-6
 
 
@@ -138,16 +142,38 @@ def test_coefficient_glide_stays_stable_and_arrives():
     rng = np.random.default_rng(11)
     for _ in range(50):
         fs = 48000.0
-        a = _design(int(rng.integers(0, 5)), fs, float(rng.uniform(20, 20000)),
-                    float(rng.uniform(-24, 24)), float(rng.uniform(0.1, 20)))
-        b = _design(int(rng.integers(0, 5)), fs, float(rng.uniform(20, 20000)),
-                    float(rng.uniform(-24, 24)), float(rng.uniform(0.1, 20)))
+        a = _design(
+            int(rng.integers(0, 5)),
+            fs,
+            float(rng.uniform(20, 20000)),
+            float(rng.uniform(-24, 24)),
+            float(rng.uniform(0.1, 20)),
+        )
+        b = _design(
+            int(rng.integers(0, 5)),
+            fs,
+            float(rng.uniform(20, 20000)),
+            float(rng.uniform(-24, 24)),
+            float(rng.uniform(0.1, 20)),
+        )
         cur = a.copy()
         for _ in range(2000):
             if bq.coefs_approach(cur, b, 0.05):
                 break
             assert _stable(cur)
         assert np.array_equal(cur, b)
+
+
+def test_frames_layout_filters_each_channel_like_sosfilt():
+    c = _design(bq.HIGH_SHELF, 48000.0, 4000.0, -6.0, 0.7071)
+    x = np.random.default_rng(8).standard_normal((3000, 2)).astype(np.float32)
+    y = x.copy()
+    state = np.zeros((2, bq.STATE_SIZE))
+    for i in range(0, 3000, 128):
+        blk = y[i : i + 128]
+        bq.biquad_process_frames(c, state, blk, 2, blk.shape[0])
+    ref = ss.sosfilt(_sos(c), x.astype(np.float64), axis=0)
+    assert np.max(np.abs(y - ref)) < 1e-5
 
 
 def test_bypass_passes_signal_untouched():

@@ -14,7 +14,7 @@ def _render(start, frames, fs, tempo, num, den, sizes=(128,), level=1.0):
     k = 0
     while i < frames:
         n = min(sizes[k % len(sizes)], frames - i)
-        ck.click_render(out[i:i + n], n, start + i, fs, tempo, num, den, level)
+        ck.click_render(out[i : i + n], n, start + i, fs, tempo, num, den, level)
         i += n
         k += 1
     return out
@@ -25,8 +25,10 @@ def _onsets(out):
     return nz[np.r_[True, np.diff(nz) > 1]]
 
 
-@pytest.mark.parametrize("fs,tempo,num,den", [(48000.0, 120.0, 4, 4), (44100.0, 97.0, 3, 4),
-                                              (48000.0, 133.3, 6, 8), (96000.0, 60.0, 5, 4)])
+@pytest.mark.parametrize(
+    "fs,tempo,num,den",
+    [(48000.0, 120.0, 4, 4), (44100.0, 97.0, 3, 4), (48000.0, 133.3, 6, 8), (96000.0, 60.0, 5, 4)],
+)
 def test_clicks_start_exactly_on_beat_frames(fs, tempo, num, den):
     out = _render(0, int(4 * fs), fs, tempo, num, den, sizes=(1, 64, 100, 128, 777))
     spb = fs * 60 / tempo * 4 / den
@@ -47,7 +49,7 @@ def test_render_is_independent_of_block_layout_and_locates():
 
 
 def _pitch(out, start, fs):
-    seg = out[start:start + int(0.03 * fs)].astype(np.float64)
+    seg = out[start : start + int(0.03 * fs)].astype(np.float64)
     spec = np.abs(np.fft.rfft(seg, 1 << 16))
     return np.argmax(spec) * fs / (1 << 16)
 
@@ -60,8 +62,9 @@ def test_downbeat_is_accented_higher_and_louder():
     assert _pitch(out, starts[1], fs) == pytest.approx(ck.BEAT_HZ, rel=0.05)
     assert _pitch(out, starts[4], fs) == pytest.approx(ck.ACCENT_HZ, rel=0.05)
     span = int(0.03 * fs)
-    assert np.max(np.abs(out[starts[0]:starts[0] + span])) > \
-        np.max(np.abs(out[starts[1]:starts[1] + span]))
+    assert np.max(np.abs(out[starts[0] : starts[0] + span])) > np.max(
+        np.abs(out[starts[1] : starts[1] + span])
+    )
     assert np.max(np.abs(out)) <= 1.0
 
 

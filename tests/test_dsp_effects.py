@@ -21,11 +21,12 @@ def _reverb(fs, seconds, room, damp=0.5, width=1.0, source=None, block=128):
     if source is None:
         buf[:, 0] = 1.0
     else:
-        buf[:, :source.shape[1]] = source
-    for i in range(0, buf.shape[1], block):
-        blk = buf[:, i:i + block]
-        rv.reverb_process(state, blk, blk.shape[1], room, damp, width)
-    return buf, state
+        buf[:, : source.shape[1]] = source
+    frames = np.ascontiguousarray(buf.T)
+    for i in range(0, frames.shape[0], block):
+        blk = frames[i : i + block]
+        rv.reverb_process(state, blk, blk.shape[0], room, damp, width)
+    return np.ascontiguousarray(frames.T), state
 
 
 @pytest.mark.parametrize("fs", [44100, 48000, 96000])
@@ -34,7 +35,7 @@ def test_reverb_impulse_response_decays_60_db(fs):
     assert np.all(np.isfinite(buf))
     first = _energy_db(buf[:, : fs // 10])
     assert first > -60.0
-    assert _energy_db(buf[:, int(2.5 * fs):]) < first - 60.0
+    assert _energy_db(buf[:, int(2.5 * fs) :]) < first - 60.0
     assert not np.array_equal(buf[0], buf[1])
 
 
@@ -44,8 +45,8 @@ def test_reverb_at_maximum_size_is_stable():
     buf, state = _reverb(fs, 16.0, room=1.0, damp=0.0, source=noise)
     assert np.all(np.isfinite(buf)) and np.all(np.isfinite(state))
     assert np.max(np.abs(buf)) < 4.0
-    second = _energy_db(buf[:, fs:2 * fs])
-    last = _energy_db(buf[:, 15 * fs:])
+    second = _energy_db(buf[:, fs : 2 * fs])
+    last = _energy_db(buf[:, 15 * fs :])
     assert last < second - 40.0
 
 
@@ -74,11 +75,12 @@ def _delay(fs, seconds, time_ms, feedback, damp, source=None, block=128):
     if source is None:
         buf[:, 0] = 1.0
     else:
-        buf[:, :source.shape[1]] = source
-    for i in range(0, buf.shape[1], block):
-        blk = buf[:, i:i + block]
-        dl.delay_process(state, blk, blk.shape[1], fs, time_ms, feedback, damp)
-    return buf, state
+        buf[:, : source.shape[1]] = source
+    frames = np.ascontiguousarray(buf.T)
+    for i in range(0, frames.shape[0], block):
+        blk = frames[i : i + block]
+        dl.delay_process(state, blk, blk.shape[0], fs, time_ms, feedback, damp)
+    return np.ascontiguousarray(frames.T), state
 
 
 @pytest.mark.parametrize("fs", [44100, 48000])
@@ -99,21 +101,21 @@ def test_delay_at_maximum_feedback_is_stable_and_decays():
     # The repeats of a full-scale input can pile up to at most 1 / (1 - 0.98).
     assert np.max(np.abs(buf)) < 50.0
     # Clamped to 0.98 per 250 ms repeat: about 21 dB down over the last 29 s.
-    assert _energy_db(buf[:, -fs:]) < _energy_db(buf[:, fs:2 * fs]) - 15.0
+    assert _energy_db(buf[:, -fs:]) < _energy_db(buf[:, fs : 2 * fs]) - 15.0
 
 
 def test_delay_damping_darkens_repeats_and_tail_goes_silent():
     fs = 48000
     buf, _ = _delay(fs, 1.0, 50.0, 0.9, 1.0)
     d = int(round(fs * 0.05))
-    first = buf[0, d:2 * d]
-    fifth = buf[0, 5 * d:6 * d]
+    first = buf[0, d : 2 * d]
+    fifth = buf[0, 5 * d : 6 * d]
     # Each pass through the low-pass spreads the click: lower peak, wider pulse.
-    assert np.max(np.abs(fifth)) < 0.5 * 0.9 ** 4 * np.max(np.abs(first))
+    assert np.max(np.abs(fifth)) < 0.5 * 0.9**4 * np.max(np.abs(first))
     assert np.count_nonzero(np.abs(fifth) > 1e-4) > np.count_nonzero(np.abs(first) > 1e-4)
     buf, state = _delay(fs, 20.0, 50.0, 0.5, 1.0)
     assert np.all(buf[:, -fs:] == 0.0)
-    assert np.all(state[dl.HEADER:] == 0.0)
+    assert np.all(state[dl.HEADER :] == 0.0)
 
 
 def test_delay_bad_settings():

@@ -78,7 +78,7 @@ def test_balance_keeps_centre_at_unity():
 def _harmonics(y, fs, f0):
     spec = np.abs(np.fft.rfft(y * np.hanning(len(y))))
     bin0 = int(round(f0 * len(y) / fs))
-    return [spec[k * bin0 - 2:k * bin0 + 3].max() for k in range(1, 6)]
+    return [spec[k * bin0 - 2 : k * bin0 + 3].max() for k in range(1, 6)]
 
 
 def test_small_signals_pass_in_proportion():

@@ -19,13 +19,18 @@ def _new(nch=2, fs=FS):
 
 
 def _run(state, buf, sizes=(128,), ceiling_db=lim.DEFAULT_CEILING_DB, release_ms=50.0):
+    """Limit a (channels, frames) test signal in place, in the kernel's (frames, channels)."""
+    frames = np.ascontiguousarray(buf.T)
     i = 0
     k = 0
-    while i < buf.shape[1]:
-        n = min(sizes[k % len(sizes)], buf.shape[1] - i)
-        lim.limiter_process(state, buf[:, i:i + n], buf.shape[0], n, FS, ceiling_db, release_ms)
+    while i < frames.shape[0]:
+        n = min(sizes[k % len(sizes)], frames.shape[0] - i)
+        lim.limiter_process(
+            state, frames[i : i + n], frames.shape[1], n, FS, ceiling_db, release_ms
+        )
         i += n
         k += 1
+    buf[:] = frames.T
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -72,8 +77,11 @@ def test_loud_sine_is_turned_down_not_clipped():
     _run(state, buf)
     look = lim.limiter_latency(state)
     settled = slice(24000, 48000)
-    ratio = buf[0, settled] / np.where(np.abs(x[settled.start - look:settled.stop - look]) > 0.5,
-                                       x[settled.start - look:settled.stop - look], np.nan)
+    ratio = buf[0, settled] / np.where(
+        np.abs(x[settled.start - look : settled.stop - look]) > 0.5,
+        x[settled.start - look : settled.stop - look],
+        np.nan,
+    )
     ratio = ratio[np.isfinite(ratio)]
     # A constant gain (a scaled sine), not flat tops from the final clamp.
     assert np.ptp(ratio) < 0.01 * np.mean(ratio)
@@ -99,6 +107,6 @@ def test_mono_state_at_other_rates():
         look = lim.lookahead_frames(fs)
         state = np.zeros(lim.limiter_state_size(1, look))
         lim.limiter_init(state, 1, look)
-        buf = np.random.default_rng(2).standard_normal((1, 20000)) * 30
+        buf = np.random.default_rng(2).standard_normal((20000, 1)) * 30
         lim.limiter_process(state, buf, 1, 20000, fs, -1.0, 20.0)
         assert np.max(np.abs(buf)) <= 10 ** (-1 / 20)

@@ -14,10 +14,10 @@ def _measure(x, fs, block=512):
     state = np.zeros(ld.LOUDNESS_STATE_SIZE)
     hist = np.zeros((4, ld.HIST_BINS))
     ld.loudness_reset(state, hist, fs)
-    buf = np.ascontiguousarray(np.atleast_2d(x), dtype=np.float32)
-    for i in range(0, buf.shape[1], block):
-        b = buf[:, i:i + block]
-        ld.loudness_process(state, hist, b, b.shape[0], b.shape[1])
+    buf = np.ascontiguousarray(np.atleast_2d(x).T, dtype=np.float32)
+    for i in range(0, buf.shape[0], block):
+        b = buf[i : i + block]
+        ld.loudness_process(state, hist, b, b.shape[1], b.shape[0])
     return state, hist
 
 
@@ -33,14 +33,20 @@ def _pink(fs, seconds, seed):
     spec[1:] /= np.sqrt(f[1:])
     spec[0] = 0.0
     p = np.fft.irfft(spec, len(w))
-    return p * (0.1 / np.sqrt(np.mean(p ** 2)))
+    return p * (0.1 / np.sqrt(np.mean(p**2)))
 
 
 def _signals(fs):
     sine = _sine(fs, -23.0, 10.0)
     pink = _pink(fs, 10.0, 1)
-    sections = np.concatenate([_sine(fs, -18.0, 4.0, 440.0), _sine(fs, -36.0, 4.0, 440.0),
-                               _sine(fs, -75.0, 2.0, 440.0), _sine(fs, -24.0, 3.0, 2500.0)])
+    sections = np.concatenate(
+        [
+            _sine(fs, -18.0, 4.0, 440.0),
+            _sine(fs, -36.0, 4.0, 440.0),
+            _sine(fs, -75.0, 2.0, 440.0),
+            _sine(fs, -24.0, 3.0, 2500.0),
+        ]
+    )
     return {
         "sine_-23": np.stack([sine, sine]),
         "pink": np.stack([pink, np.roll(pink, 4321) * 0.7]),
@@ -64,8 +70,13 @@ def test_integrated_matches_pyloudnorm(fs, name):
 def test_k_weighting_reproduces_the_standard_at_48k():
     c = np.zeros((2, 5))
     ld.k_weighting(c, 48000.0)
-    shelf = [1.53512485958697, -2.69169618940638, 1.19839281085285,
-             -1.69065929318241, 0.73248077421585]
+    shelf = [
+        1.53512485958697,
+        -2.69169618940638,
+        1.19839281085285,
+        -1.69065929318241,
+        0.73248077421585,
+    ]
     hp = [1.0, -2.0, 1.0, -1.99004745483398, 0.99007225036621]
     assert np.allclose(c[0], shelf, atol=1e-10)
     assert np.allclose(c[1], hp, atol=1e-10)
@@ -82,8 +93,10 @@ def test_momentary_and_short_term_of_reference_tone(fs):
     assert state[4] == 50.0
 
 
-@pytest.mark.parametrize("a,b,want", [(-20.0, -30.0, 10.0), (-20.0, -15.0, 5.0),
-                                      (-40.0, -20.0, 20.0), (-50.0, -35.0, 15.0)])
+@pytest.mark.parametrize(
+    "a,b,want",
+    [(-20.0, -30.0, 10.0), (-20.0, -15.0, 5.0), (-40.0, -20.0, 20.0), (-50.0, -35.0, 15.0)],
+)
 def test_loudness_range_ebu_3342_cases(a, b, want):
     fs = 48000
     x = np.concatenate([_sine(fs, a, 20.0), _sine(fs, b, 20.0)])
@@ -113,11 +126,11 @@ def test_bad_samples_do_not_poison_the_meter():
 
 
 def _tp_read(x, block=100):
-    buf = np.ascontiguousarray(np.atleast_2d(x))
-    state = np.zeros((buf.shape[0], tp.TP_STATE_SIZE))
-    for i in range(0, buf.shape[1], block):
-        b = buf[:, i:i + block]
-        tp.truepeak_process(state, b, b.shape[0], b.shape[1])
+    buf = np.ascontiguousarray(np.atleast_2d(x).T)
+    state = np.zeros((buf.shape[1], tp.TP_STATE_SIZE))
+    for i in range(0, buf.shape[0], block):
+        b = buf[i : i + block]
+        tp.truepeak_process(state, b, b.shape[1], b.shape[0])
     return state
 
 
@@ -134,7 +147,7 @@ def test_true_peak_of_quarter_rate_sine_at_45_degrees():
 def test_true_peak_of_dc_reads_its_value():
     state = _tp_read(np.full((1, 4800), 0.5))
     tp.truepeak_take(state, 1)  # the step from silence overshoots, as a band-limited step does
-    buf = np.full((1, 4800), 0.5)
+    buf = np.full((4800, 1), 0.5)
     tp.truepeak_process(state, buf, 1, 4800)
     assert tp.to_dbtp(tp.truepeak_take(state, 1)) == pytest.approx(20 * math.log10(0.5), abs=0.02)
     assert np.all(buf == 0.5)

@@ -21,7 +21,7 @@ from app.dsp import limiter as lim
 
 ROOT = Path(__file__).resolve().parents[1]
 
-DRIVER = r'''
+DRIVER = r"""
 import numpy as np
 from numba import njit
 from numba.core.runtime import rtsys
@@ -38,17 +38,17 @@ def run(blocks, buf, coefs, target, bstate, coefs2, bstate2, gstate, cstate, lst
     for b in range(blocks):
         biquad.design(target, b % 5, FS, 100.0 + b, 3.0, 0.7)
         biquad.coefs_approach(coefs, target, 0.5)
-        biquad.biquad_process(coefs, bstate, buf[0], N)
+        biquad.biquad_process(coefs, bstate, buf[:, 0], N)
         biquad.design_highpass24(coefs2, FS, 80.0)
-        biquad.cascade_process(coefs2, bstate2, buf[1], N)
+        biquad.cascade_process(coefs2, bstate2, buf[:, 1], N)
         dynamics.gate_process(gstate, buf, 2, N, FS, -50.0, -80.0, 1.0, 100.0,
                               dynamics.GATE_HOLD_MS, dynamics.GATE_HYSTERESIS_DB)
         dynamics.comp_process(cstate, buf, 2, N, FS, -18.0, 4.0, 6.0, 10.0, 120.0, 0.0)
-        drive.drive_process(buf[0], N, 0.0, 6.0)
+        drive.drive_process(buf[:, 0], N, 0.0, 6.0)
         gl, gr = pan.pan_gains(0.1 * (b % 10) - 0.5)
-        gain.ramp_gain(buf[0], N, gl, gain.db_to_gain(-3.0))
-        gain.ramp_add(buf[0], buf[1], N, gr, 0.5)
-        acc += gain.smooth_gain(buf[1], N, 0.5, 1.0, gain.smoothing_coef(5.0, FS))
+        gain.ramp_gain(buf[:, 0], N, gl, gain.db_to_gain(-3.0))
+        gain.ramp_add(buf[:, 0], buf[:, 1], N, gr, 0.5)
+        acc += gain.smooth_gain(buf[:, 1], N, 0.5, 1.0, gain.smoothing_coef(5.0, FS))
         limiter.limiter_process(lstate, buf, 2, N, FS, -0.1, 50.0)
         reverb.reverb_process(rstate, buf, N, 0.5, 0.5, 1.0)
         delay.delay_process(dstate, buf, N, FS, 250.0, 0.4, 0.3)
@@ -70,7 +70,7 @@ def arrays():
     ldstate = np.zeros(loudness.LOUDNESS_STATE_SIZE)
     hist = np.zeros((4, loudness.HIST_BINS))
     loudness.loudness_reset(ldstate, hist, FS)
-    buf = (np.random.default_rng(0).standard_normal((2, N)) * 0.3).astype(np.float32)
+    buf = (np.random.default_rng(0).standard_normal((N, 2)) * 0.3).astype(np.float32)
     return (buf, np.zeros(5), np.zeros(5), np.zeros(2), np.zeros((2, 5)), np.zeros((2, 2)),
             np.zeros(dynamics.GATE_STATE_SIZE), np.zeros(dynamics.COMP_STATE_SIZE), lstate,
             rstate, dstate, ldstate, hist, np.zeros((2, truepeak.TP_STATE_SIZE)),
@@ -84,13 +84,19 @@ s1 = rtsys.get_allocation_stats()
 run(2000, *a)
 s2 = rtsys.get_allocation_stats()
 print("ONE", s1.alloc - s0.alloc, "MANY", s2.alloc - s1.alloc)
-'''
+"""
 
 
 def test_kernels_do_not_allocate_per_block():
     env = dict(os.environ, NUMBA_NRT_STATS="1")
-    out = subprocess.run([sys.executable, "-c", DRIVER], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=240)
+    out = subprocess.run(
+        [sys.executable, "-c", DRIVER],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert out.returncode == 0, out.stderr
     words = out.stdout.split()
     one, many = int(words[words.index("ONE") + 1]), int(words[words.index("MANY") + 1])
@@ -102,17 +108,18 @@ BLOCK = 64
 
 
 def _make_callback():
-    sig = types.void(types.CPointer(types.float64), types.CPointer(types.float64),
-                     types.CPointer(types.float32))
+    sig = types.void(
+        types.CPointer(types.float64), types.CPointer(types.float64), types.CPointer(types.float32)
+    )
 
     @cfunc(sig, nopython=True)
     def callback(coefs_p, state_p, buf_p):
         coefs = carray(coefs_p, (bq.COEFS_SIZE,))
         bstate = carray(state_p, (bq.STATE_SIZE,))
         cstate = carray(state_p, (2 + dy.COMP_STATE_SIZE,))[2:]
-        lstate = carray(state_p, (2 + dy.COMP_STATE_SIZE + LIM_SIZE,))[2 + dy.COMP_STATE_SIZE:]
-        buf = carray(buf_p, (2, BLOCK))
-        bq.biquad_process(coefs, bstate, buf[0], BLOCK)
+        lstate = carray(state_p, (2 + dy.COMP_STATE_SIZE + LIM_SIZE,))[2 + dy.COMP_STATE_SIZE :]
+        buf = carray(buf_p, (BLOCK, 2))
+        bq.biquad_process(coefs, bstate, buf[:, 0], BLOCK)
         dy.comp_process(cstate, buf, 2, BLOCK, 48000.0, -20.0, 4.0, 0.0, 1.0, 100.0, 0.0)
         lim.limiter_process(lstate, buf, 2, BLOCK, 48000.0, -6.0, 50.0)
 
@@ -128,14 +135,13 @@ def test_kernels_run_inside_a_cfunc():
     coefs = np.zeros(5)
     bq.design_peak(coefs, 48000.0, 1000.0, 6.0, 1.0)
     state = np.zeros(2 + dy.COMP_STATE_SIZE + LIM_SIZE)
-    lim.limiter_init(state[2 + dy.COMP_STATE_SIZE:], 2, LOOK)
-    buf = np.ones((2, BLOCK), dtype=np.float32)
-    fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)(
-        callback.address)
+    lim.limiter_init(state[2 + dy.COMP_STATE_SIZE :], 2, LOOK)
+    buf = np.ones((BLOCK, 2), dtype=np.float32)
+    fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)(callback.address)
     for _ in range(20):
         buf[:] = 1.0
         fn(coefs.ctypes.data, state.ctypes.data, buf.ctypes.data)
     assert state[0] != 0.0  # the biquad ran
     assert state[2 + 1] > 0.0  # the compressor reduced gain
     assert np.max(np.abs(buf)) <= 10 ** (-6 / 20)  # the limiter held its ceiling
-    assert np.all(buf[:, LOOK:] != 1.0)
+    assert np.all(buf[LOOK:] != 1.0)

@@ -12,10 +12,15 @@ way between two stable designs is itself stable.
 Design kinds (`design`): LOW_SHELF, PEAK, HIGH_SHELF match `EqKind`'s order; HIGHPASS
 and LOWPASS are 12 dB/oct Butterworth at q = 0.7071. The 24 dB/oct high-pass is two
 sections (`design_highpass24` into a (2, 5) array, `cascade_process` with (2, 2) state).
+
+Buffers: the 1-D kernels take one channel (a column view such as x[:, 0] of the
+mixer's (frames, channels) buffers works); `biquad_process_frames` runs every channel
+of a (frames, channels) buffer through one design with a (channels, 2) state.
 """
 
 import math
 
+import numpy as np
 from numba import njit
 
 from app.dsp.safe import DENORMAL_FLOOR, clamp, clamp_freq, clamp_q, clamp_rate, sanitize
@@ -35,7 +40,9 @@ BUTTERWORTH4_Q = (0.5411961001461970, 1.3065629648763766)
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def _write(coefs, b0: float, b1: float, b2: float, a0: float, a1: float, a2: float) -> None:
+def _write(
+    coefs: np.ndarray, b0: float, b1: float, b2: float, a0: float, a1: float, a2: float
+) -> None:
     coefs[0] = b0 / a0
     coefs[1] = b1 / a0
     coefs[2] = b2 / a0
@@ -57,69 +64,78 @@ def _amp(gain_db: float) -> float:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def design_peak(coefs, fs: float, freq: float, gain_db: float, q: float) -> None:
+def design_peak(coefs: np.ndarray, fs: float, freq: float, gain_db: float, q: float) -> None:
     """Peaking EQ: gain_db at freq, bandwidth set by q."""
     _, c, alpha = _prepare(fs, freq, q)
     a = _amp(gain_db)
-    _write(coefs, 1.0 + alpha * a, -2.0 * c, 1.0 - alpha * a,
-           1.0 + alpha / a, -2.0 * c, 1.0 - alpha / a)
+    _write(
+        coefs,
+        1.0 + alpha * a,
+        -2.0 * c,
+        1.0 - alpha * a,
+        1.0 + alpha / a,
+        -2.0 * c,
+        1.0 - alpha / a,
+    )
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def design_low_shelf(coefs, fs: float, freq: float, gain_db: float, q: float) -> None:
+def design_low_shelf(coefs: np.ndarray, fs: float, freq: float, gain_db: float, q: float) -> None:
     """Low shelf: gain_db below freq (half of it at freq); q shapes the knee."""
     _, c, alpha = _prepare(fs, freq, q)
     a = _amp(gain_db)
     s = 2.0 * math.sqrt(a) * alpha
-    _write(coefs,
-           a * ((a + 1.0) - (a - 1.0) * c + s),
-           2.0 * a * ((a - 1.0) - (a + 1.0) * c),
-           a * ((a + 1.0) - (a - 1.0) * c - s),
-           (a + 1.0) + (a - 1.0) * c + s,
-           -2.0 * ((a - 1.0) + (a + 1.0) * c),
-           (a + 1.0) + (a - 1.0) * c - s)
+    _write(
+        coefs,
+        a * ((a + 1.0) - (a - 1.0) * c + s),
+        2.0 * a * ((a - 1.0) - (a + 1.0) * c),
+        a * ((a + 1.0) - (a - 1.0) * c - s),
+        (a + 1.0) + (a - 1.0) * c + s,
+        -2.0 * ((a - 1.0) + (a + 1.0) * c),
+        (a + 1.0) + (a - 1.0) * c - s,
+    )
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def design_high_shelf(coefs, fs: float, freq: float, gain_db: float, q: float) -> None:
+def design_high_shelf(coefs: np.ndarray, fs: float, freq: float, gain_db: float, q: float) -> None:
     """High shelf: gain_db above freq (half of it at freq); q shapes the knee."""
     _, c, alpha = _prepare(fs, freq, q)
     a = _amp(gain_db)
     s = 2.0 * math.sqrt(a) * alpha
-    _write(coefs,
-           a * ((a + 1.0) + (a - 1.0) * c + s),
-           -2.0 * a * ((a - 1.0) + (a + 1.0) * c),
-           a * ((a + 1.0) + (a - 1.0) * c - s),
-           (a + 1.0) - (a - 1.0) * c + s,
-           2.0 * ((a - 1.0) - (a + 1.0) * c),
-           (a + 1.0) - (a - 1.0) * c - s)
+    _write(
+        coefs,
+        a * ((a + 1.0) + (a - 1.0) * c + s),
+        -2.0 * a * ((a - 1.0) + (a + 1.0) * c),
+        a * ((a + 1.0) + (a - 1.0) * c - s),
+        (a + 1.0) - (a - 1.0) * c + s,
+        2.0 * ((a - 1.0) - (a + 1.0) * c),
+        (a + 1.0) - (a - 1.0) * c - s,
+    )
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def design_highpass(coefs, fs: float, freq: float, q: float) -> None:
+def design_highpass(coefs: np.ndarray, fs: float, freq: float, q: float) -> None:
     """12 dB/oct high-pass (Butterworth at q = 0.7071)."""
     _, c, alpha = _prepare(fs, freq, q)
-    _write(coefs, (1.0 + c) / 2.0, -(1.0 + c), (1.0 + c) / 2.0,
-           1.0 + alpha, -2.0 * c, 1.0 - alpha)
+    _write(coefs, (1.0 + c) / 2.0, -(1.0 + c), (1.0 + c) / 2.0, 1.0 + alpha, -2.0 * c, 1.0 - alpha)
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def design_lowpass(coefs, fs: float, freq: float, q: float) -> None:
+def design_lowpass(coefs: np.ndarray, fs: float, freq: float, q: float) -> None:
     """12 dB/oct low-pass (Butterworth at q = 0.7071)."""
     _, c, alpha = _prepare(fs, freq, q)
-    _write(coefs, (1.0 - c) / 2.0, 1.0 - c, (1.0 - c) / 2.0,
-           1.0 + alpha, -2.0 * c, 1.0 - alpha)
+    _write(coefs, (1.0 - c) / 2.0, 1.0 - c, (1.0 - c) / 2.0, 1.0 + alpha, -2.0 * c, 1.0 - alpha)
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def design_highpass24(coefs2, fs: float, freq: float) -> None:
+def design_highpass24(coefs2: np.ndarray, fs: float, freq: float) -> None:
     """24 dB/oct Butterworth high-pass as two sections into a (2, 5) array."""
     design_highpass(coefs2[0], fs, freq, BUTTERWORTH4_Q[0])
     design_highpass(coefs2[1], fs, freq, BUTTERWORTH4_Q[1])
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def design(coefs, kind: int, fs: float, freq: float, gain_db: float, q: float) -> None:
+def design(coefs: np.ndarray, kind: int, fs: float, freq: float, gain_db: float, q: float) -> None:
     """Dispatch on kind (LOW_SHELF, PEAK, HIGH_SHELF, HIGHPASS, LOWPASS); unknown = PEAK."""
     if kind == LOW_SHELF:
         design_low_shelf(coefs, fs, freq, gain_db, q)
@@ -134,13 +150,13 @@ def design(coefs, kind: int, fs: float, freq: float, gain_db: float, q: float) -
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def design_bypass(coefs) -> None:
+def design_bypass(coefs: np.ndarray) -> None:
     """Unity pass-through (b0 = 1), used for a band that is switched off."""
     _write(coefs, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def coefs_approach(current, target, k: float) -> bool:
+def coefs_approach(current: np.ndarray, target: np.ndarray, k: float) -> bool:
     """Move current coefficients a fraction k (0..1] of the way to target, in place.
 
     Returns True once they have arrived (then current == target exactly).
@@ -157,7 +173,7 @@ def coefs_approach(current, target, k: float) -> bool:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def biquad_process(coefs, state, buf, n: int) -> None:
+def biquad_process(coefs: np.ndarray, state: np.ndarray, buf: np.ndarray, n: int) -> None:
     """Filter buf[:n] in place (transposed direct form II), updating state (z1, z2)."""
     b0 = coefs[0]
     b1 = coefs[1]
@@ -182,14 +198,23 @@ def biquad_process(coefs, state, buf, n: int) -> None:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def cascade_process(coefs2, state2, buf, n: int) -> None:
+def biquad_process_frames(
+    coefs: np.ndarray, state: np.ndarray, buf: np.ndarray, nch: int, n: int
+) -> None:
+    """Filter buf[:n, :nch] in place with one design; state is (channels, 2)."""
+    for c in range(nch):
+        biquad_process(coefs, state[c], buf[:, c], n)
+
+
+@njit(nogil=True, cache=True, fastmath=False)
+def cascade_process(coefs2: np.ndarray, state2: np.ndarray, buf: np.ndarray, n: int) -> None:
     """Run buf[:n] through each section of coefs (S, 5) with state (S, 2) in turn."""
     for s in range(coefs2.shape[0]):
         biquad_process(coefs2[s], state2[s], buf, n)
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def magnitude_db(coefs, fs: float, freq: float) -> float:
+def magnitude_db(coefs: np.ndarray, fs: float, freq: float) -> float:
     """The designed response in dB at freq (for displays and tests)."""
     w = 2.0 * math.pi * freq / fs
     c1 = math.cos(w)

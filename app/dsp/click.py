@@ -11,6 +11,7 @@ denominator, so 6/8 at 120 clicks six eighth notes per bar, each 0.25 s long.
 
 import math
 
+import numpy as np
 from numba import njit
 
 from app.dsp.safe import clamp, clamp_rate, sanitize
@@ -39,8 +40,16 @@ def beat_frame(k: int, spb: float) -> int:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def click_render(buf, n: int, position: int, fs: float, tempo_bpm: float, meter_num: int,
-                 meter_den: int, level: float) -> None:
+def click_render(
+    buf: np.ndarray,
+    n: int,
+    position: int,
+    fs: float,
+    tempo_bpm: float,
+    meter_num: int,
+    meter_den: int,
+    level: float,
+) -> None:
     """Write the click for frames [position, position + n) into buf[:n] (overwrites)."""
     fs = clamp_rate(sanitize(fs, 48000.0))
     spb = frames_per_beat(fs, tempo_bpm, meter_den)

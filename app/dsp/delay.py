@@ -5,6 +5,8 @@ the way back, so they darken as they fade. The delay time glides (about 50 ms) w
 it changes, read with linear interpolation, so a tempo or time change bends the
 pitch briefly instead of clicking. Output is 100% wet: the bus return sets the level.
 
+Buffers are (frames, 2), as the mixer's are.
+
 State: one float64 array of `delay_state_size(fs, max_ms)`, set up by `delay_init`:
     [0] length    frames per side's line
     [1] write     write position
@@ -16,6 +18,7 @@ State: one float64 array of `delay_state_size(fs, max_ms)`, set up by `delay_ini
 
 import math
 
+import numpy as np
 from numba import njit
 
 from app.dsp.safe import clamp, clamp_rate, flush, sanitize
@@ -32,16 +35,23 @@ def delay_state_size(fs: float, max_ms: float = DEFAULT_MAX_MS) -> int:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def delay_init(state) -> None:
+def delay_init(state: np.ndarray) -> None:
     """Silence the delay; the line length is whatever the array holds."""
     state[:] = 0.0
     state[0] = (state.shape[0] - HEADER) // 2
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def delay_process(state, buf, n: int, fs: float, time_ms: float, feedback: float,
-                  damp: float) -> None:
-    """Replace stereo buf[:2, :n] with its delayed repeats.
+def delay_process(
+    state: np.ndarray,
+    buf: np.ndarray,
+    n: int,
+    fs: float,
+    time_ms: float,
+    feedback: float,
+    damp: float,
+) -> None:
+    """Replace stereo buf[:n, :2] with its delayed repeats.
 
     time_ms is clamped to the line, feedback to 0..0.98, damp 0..1 (1 darkest).
     """
@@ -67,11 +77,11 @@ def delay_process(state, buf, n: int, fs: float, time_ms: float, feedback: float
             y = state[line + j0] + frac * (state[line + j1] - state[line + j0])
             mem = flush(y + (state[3 + c] - y) * lp)
             state[3 + c] = mem
-            x = float(buf[c, i])
+            x = float(buf[i, c])
             if not abs(x) < math.inf:
                 x = 0.0
             state[line + w] = flush(x + mem * fb)
-            buf[c, i] = y
+            buf[i, c] = y
         w += 1
         if w >= length:
             w = 0

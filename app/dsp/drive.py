@@ -8,6 +8,7 @@ level while small signals still pass in proportion. Stateless, so no state array
 
 import math
 
+import numpy as np
 from numba import njit
 
 from app.dsp.safe import clamp, sanitize
@@ -23,7 +24,7 @@ def drive_gains(drive_db: float) -> tuple[float, float]:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def drive_process(buf, n: int, drive_from_db: float, drive_to_db: float) -> None:
+def drive_process(buf: np.ndarray, n: int, drive_from_db: float, drive_to_db: float) -> None:
     """Saturate buf[:n] in place, gliding the drive from one setting to the next.
 
     The output never exceeds the compensation gain (<= 1.0) in magnitude.

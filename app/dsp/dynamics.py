@@ -1,4 +1,4 @@
-"""Gate and compressor for a channel strip, stereo-linked over a (channels, frames) buffer.
+"""Gate and compressor for a channel strip, stereo-linked over a (frames, channels) buffer.
 
 Both detect on the largest absolute sample across the channels so a stereo image
 never shifts, and both take their settings as plain floats each block (clamped here).
@@ -22,6 +22,7 @@ soft knee of knee_db around the threshold), the reduction is smoothed, makeup ad
 
 import math
 
+import numpy as np
 from numba import njit
 
 from app.dsp.safe import DENORMAL_FLOOR, clamp, clamp_rate, clamp_time_ms, sanitize
@@ -38,17 +39,17 @@ def _pole(time_ms: float, fs: float) -> float:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def _peak(buf, nch: int, i: int) -> float:
+def _peak(buf: np.ndarray, nch: int, i: int) -> float:
     p = 0.0
     for c in range(nch):
-        v = abs(float(buf[c, i]))
+        v = abs(float(buf[i, c]))
         if v > p:
             p = v
     return p
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def gate_reset(state) -> None:
+def gate_reset(state: np.ndarray) -> None:
     """A closed gate with no hold pending; the first block fades in from the range."""
     state[0] = 0.0
     state[1] = 0.0
@@ -57,10 +58,20 @@ def gate_reset(state) -> None:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def gate_process(state, buf, nch: int, n: int, fs: float, threshold_db: float,
-                 range_db: float, attack_ms: float, release_ms: float,
-                 hold_ms: float, hysteresis_db: float) -> None:
-    """Gate buf[:nch, :n] in place. range_db is the closed gain (e.g. -80)."""
+def gate_process(
+    state: np.ndarray,
+    buf: np.ndarray,
+    nch: int,
+    n: int,
+    fs: float,
+    threshold_db: float,
+    range_db: float,
+    attack_ms: float,
+    release_ms: float,
+    hold_ms: float,
+    hysteresis_db: float,
+) -> None:
+    """Gate buf[:n, :nch] in place. range_db is the closed gain (e.g. -80)."""
     fs = clamp_rate(sanitize(fs, 48000.0))
     thr_db = clamp(sanitize(threshold_db, -50.0), -120.0, 0.0)
     open_lvl = math.pow(10.0, thr_db / 20.0)
@@ -90,7 +101,7 @@ def gate_process(state, buf, nch: int, n: int, fs: float, threshold_db: float,
         else:
             g = floor + (g - floor) * rel
         for c in range(nch):
-            buf[c, i] *= g
+            buf[i, c] *= g
     state[0] = g
     state[1] = 1.0 if is_open else 0.0
     state[2] = hold
@@ -98,7 +109,7 @@ def gate_process(state, buf, nch: int, n: int, fs: float, threshold_db: float,
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def comp_reset(state) -> None:
+def comp_reset(state: np.ndarray) -> None:
     state[0] = 0.0
     state[1] = 0.0
     state[2] = 0.0
@@ -118,10 +129,20 @@ def comp_curve_db(level_db: float, threshold_db: float, ratio: float, knee_db: f
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def comp_process(state, buf, nch: int, n: int, fs: float, threshold_db: float,
-                 ratio: float, knee_db: float, attack_ms: float, release_ms: float,
-                 makeup_db: float) -> None:
-    """Compress buf[:nch, :n] in place; ratio >= 1, knee_db >= 0 (0 is a hard knee)."""
+def comp_process(
+    state: np.ndarray,
+    buf: np.ndarray,
+    nch: int,
+    n: int,
+    fs: float,
+    threshold_db: float,
+    ratio: float,
+    knee_db: float,
+    attack_ms: float,
+    release_ms: float,
+    makeup_db: float,
+) -> None:
+    """Compress buf[:n, :nch] in place; ratio >= 1, knee_db >= 0 (0 is a hard knee)."""
     fs = clamp_rate(sanitize(fs, 48000.0))
     thr = clamp(sanitize(threshold_db, -18.0), -80.0, 0.0)
     ratio = clamp(sanitize(ratio, 4.0), 1.0, 100.0)
@@ -144,7 +165,7 @@ def comp_process(state, buf, nch: int, n: int, fs: float, threshold_db: float,
             gr_max = gr
         g = math.pow(10.0, (makeup - gr) / 20.0)
         for c in range(nch):
-            buf[c, i] *= g
+            buf[i, c] *= g
     state[0] = env
     state[1] = gr
     state[2] = gr_max

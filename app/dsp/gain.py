@@ -9,6 +9,7 @@ parameters whose targets jump in steps, such as automation written at a coarse r
 
 import math
 
+import numpy as np
 from numba import njit
 
 from app.dsp.safe import clamp, clamp_time_ms, sanitize
@@ -37,7 +38,7 @@ def gain_to_db(gain: float) -> float:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def ramp_gain(buf, n: int, g_from: float, g_to: float) -> None:
+def ramp_gain(buf: np.ndarray, n: int, g_from: float, g_to: float) -> None:
     """Multiply buf[:n] in place by a gain moving linearly from g_from to g_to."""
     if g_from == g_to:
         for i in range(n):
@@ -49,7 +50,7 @@ def ramp_gain(buf, n: int, g_from: float, g_to: float) -> None:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def ramp_add(src, dst, n: int, g_from: float, g_to: float) -> None:
+def ramp_add(src: np.ndarray, dst: np.ndarray, n: int, g_from: float, g_to: float) -> None:
     """dst[:n] += src[:n] times a gain moving linearly from g_from to g_to (sends, pans)."""
     if g_from == g_to:
         if g_to != 0.0:
@@ -68,7 +69,7 @@ def smoothing_coef(time_ms: float, fs: float) -> float:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def smooth_gain(buf, n: int, current: float, target: float, coef: float) -> float:
+def smooth_gain(buf: np.ndarray, n: int, current: float, target: float, coef: float) -> float:
     """Multiply buf[:n] by a gain gliding one-pole from current toward target.
 
     Returns the gain reached on the last frame, which the caller keeps as its new

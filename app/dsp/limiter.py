@@ -10,6 +10,8 @@ that fades in over L frames instead of stepping. Release is a one-pole that may 
 rise toward that bound. A hard clamp after everything is the last line of defence
 against rounding; NaN and infinite input frames are replaced by silence.
 
+Buffers are (frames, channels), as the mixer's are.
+
 State: one float64 array of `limiter_state_size(nch, lookahead)`, set up once by
 `limiter_init` (off the audio thread or on it: no allocation):
     [0] L          look-ahead (and latency) in frames
@@ -25,6 +27,7 @@ State: one float64 array of `limiter_state_size(nch, lookahead)`, set up once by
 
 import math
 
+import numpy as np
 from numba import njit
 
 from app.dsp.safe import clamp, clamp_rate, clamp_time_ms, sanitize
@@ -47,7 +50,7 @@ def limiter_state_size(nch: int, lookahead: int) -> int:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def limiter_init(state, nch: int, lookahead: int) -> None:
+def limiter_init(state: np.ndarray, nch: int, lookahead: int) -> None:
     """Clear the state for nch channels and lookahead frames (sizes must fit the array)."""
     m = lookahead + 1
     state[:] = 0.0
@@ -60,14 +63,21 @@ def limiter_init(state, nch: int, lookahead: int) -> None:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def limiter_latency(state) -> int:
+def limiter_latency(state: np.ndarray) -> int:
     return int(state[0])
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def limiter_process(state, buf, nch: int, n: int, fs: float, ceiling_db: float,
-                    release_ms: float) -> None:
-    """Limit buf[:nch, :n] in place (delayed by the look-ahead), stereo-linked."""
+def limiter_process(
+    state: np.ndarray,
+    buf: np.ndarray,
+    nch: int,
+    n: int,
+    fs: float,
+    ceiling_db: float,
+    release_ms: float,
+) -> None:
+    """Limit buf[:n, :nch] in place (delayed by the look-ahead), stereo-linked."""
     lk = int(state[0])
     m = lk + 1
     nch = min(nch, int(state[1]))
@@ -76,21 +86,26 @@ def limiter_process(state, buf, nch: int, n: int, fs: float, ceiling_db: float,
     qt = HEADER + 2 * m
     dl = HEADER + 3 * m
     ceiling = math.pow(10.0, clamp(sanitize(ceiling_db, DEFAULT_CEILING_DB), -60.0, 0.0) / 20.0)
-    rel = math.exp(-1000.0 / (clamp_time_ms(sanitize(release_ms, DEFAULT_RELEASE_MS))
-                              * clamp_rate(sanitize(fs, 48000.0))))
+    rel = math.exp(
+        -1000.0
+        / (
+            clamp_time_ms(sanitize(release_ms, DEFAULT_RELEASE_MS))
+            * clamp_rate(sanitize(fs, 48000.0))
+        )
+    )
     t = state[2]
     box_sum = state[3]
     g = state[4]
     head = int(state[5])
     count = int(state[6])
     # Float32 buffers round to nearest: keep the clamp a hair inside so they stay under.
-    hard = ceiling * (1.0 - 2.0 ** -22)
+    hard = ceiling * (1.0 - 2.0**-22)
     g_min = 1.0
     for i in range(n):
         slot = int(t % m)
         peak = 0.0
         for c in range(nch):
-            x = float(buf[c, i])
+            x = float(buf[i, c])
             if not abs(x) < math.inf:
                 x = 0.0
             state[dl + c * m + slot] = x
@@ -121,7 +136,7 @@ def limiter_process(state, buf, nch: int, n: int, fs: float, ceiling_db: float,
         read = (slot + 1) % m
         for c in range(nch):
             y = state[dl + c * m + read] * g
-            buf[c, i] = clamp(y, -hard, hard)
+            buf[i, c] = clamp(y, -hard, hard)
         t += 1.0
     state[2] = t
     state[3] = box_sum

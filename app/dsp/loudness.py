@@ -10,6 +10,8 @@ histograms. Integrated loudness and loudness range are then read from the histog
 sum of block energies, so gating only approximates which bin a threshold falls in
 (bins are 0.01 LU wide), never the energies averaged.
 
+Buffers are (frames, channels), as the mixer's are.
+
 State: float64 array of LOUDNESS_STATE_SIZE, set up by `loudness_reset(state, hist, fs)`:
     [0]  fs
     [1]  sub-block length in frames (fs / 10)
@@ -30,6 +32,7 @@ Histograms: float64 array of shape (4, HIST_BINS), bins of 0.01 LU from -70 LUFS
 
 import math
 
+import numpy as np
 from numba import njit
 
 from app.dsp.safe import DENORMAL_FLOOR, clamp_rate, sanitize
@@ -51,7 +54,7 @@ REL_GATE_LRA = -20.0
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def k_weighting(coefs2, fs: float) -> None:
+def k_weighting(coefs2: np.ndarray, fs: float) -> None:
     """The two K-weighting sections for fs into a (2, 5) array (shelf, then high-pass)."""
     k = math.tan(math.pi * 1681.9744509555319 / fs)
     q = 0.7071752369554193
@@ -82,7 +85,7 @@ def lufs(mean_square: float) -> float:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def loudness_reset(state, hist, fs: float) -> None:
+def loudness_reset(state: np.ndarray, hist: np.ndarray, fs: float) -> None:
     """Start measuring afresh at fs: clears every value, filter and histogram."""
     fs = clamp_rate(sanitize(fs, 48000.0))
     state[:] = 0.0
@@ -91,11 +94,11 @@ def loudness_reset(state, hist, fs: float) -> None:
     state[1] = float(int(fs / 10.0 + 0.5))
     for j in range(5, 9):
         state[j] = -math.inf
-    k_weighting(state[COEF_SHELF:COEF_SHELF + 10].reshape((2, 5)), fs)
+    k_weighting(state[COEF_SHELF : COEF_SHELF + 10].reshape((2, 5)), fs)
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def _ring_mean(state, count: int, last: int) -> float:
+def _ring_mean(state: np.ndarray, count: int, last: int) -> float:
     s = 0.0
     for j in range(count):
         s += state[RING_START + (last - j) % RING]
@@ -103,7 +106,7 @@ def _ring_mean(state, count: int, last: int) -> float:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def _file(hist, row: int, mean_square: float) -> None:
+def _file(hist: np.ndarray, row: int, mean_square: float) -> None:
     level = lufs(mean_square)
     if level < ABS_GATE:
         return
@@ -115,7 +118,7 @@ def _file(hist, row: int, mean_square: float) -> None:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def _end_sub_block(state, hist) -> None:
+def _end_sub_block(state: np.ndarray, hist: np.ndarray) -> None:
     pos = int(state[9])
     state[RING_START + pos] = state[3] / state[1]
     done = state[4] + 1.0
@@ -138,8 +141,10 @@ def _end_sub_block(state, hist) -> None:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def loudness_process(state, hist, buf, nch: int, n: int) -> None:
-    """Measure buf[:nch, :n] (not changed); nch is 1 or 2."""
+def loudness_process(
+    state: np.ndarray, hist: np.ndarray, buf: np.ndarray, nch: int, n: int
+) -> None:
+    """Measure buf[:n, :nch] (not changed); nch is 1 or 2."""
     nch = min(nch, MAX_CHANNELS)
     sub_len = state[1]
     i = 0
@@ -147,9 +152,9 @@ def loudness_process(state, hist, buf, nch: int, n: int) -> None:
         take = min(n - i, int(sub_len - state[2]))
         acc = 0.0
         for c in range(nch):
-            fstate = state[FILTER_STATE + 4 * c:FILTER_STATE + 4 * c + 4]
+            fstate = state[FILTER_STATE + 4 * c : FILTER_STATE + 4 * c + 4]
             for j in range(take):
-                x = float(buf[c, i + j])
+                x = float(buf[i + j, c])
                 if not abs(x) < math.inf:
                     x = 0.0
                 # The two sections run per sample so no scratch buffer is needed.
@@ -173,7 +178,7 @@ def loudness_process(state, hist, buf, nch: int, n: int) -> None:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def _gated_mean(hist, row: int, gate: float) -> tuple[float, float]:
+def _gated_mean(hist: np.ndarray, row: int, gate: float) -> tuple[float, float]:
     count = 0.0
     energy = 0.0
     for b in range(HIST_BINS):
@@ -184,7 +189,7 @@ def _gated_mean(hist, row: int, gate: float) -> tuple[float, float]:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def integrated_lufs(hist) -> float:
+def integrated_lufs(hist: np.ndarray) -> float:
     """Gated integrated loudness (absolute -70 LUFS, relative -10 LU); -inf if none."""
     count, energy = _gated_mean(hist, 0, -math.inf)
     if count == 0.0:
@@ -197,7 +202,7 @@ def integrated_lufs(hist) -> float:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def _percentile(hist, row: int, first: int, total: float, pct: float) -> float:
+def _percentile(hist: np.ndarray, row: int, first: int, total: float, pct: float) -> float:
     rank = pct / 100.0 * (total - 1.0)
     lo_rank = math.floor(rank)
     lo = 0.0
@@ -217,7 +222,7 @@ def _percentile(hist, row: int, first: int, total: float, pct: float) -> float:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def loudness_range(hist) -> float:
+def loudness_range(hist: np.ndarray) -> float:
     """Loudness range in LU per EBU Tech 3342 (10th to 95th percentile); 0 if none."""
     count, energy = _gated_mean(hist, 2, -math.inf)
     if count == 0.0:
@@ -231,5 +236,4 @@ def loudness_range(hist) -> float:
         total += hist[2, b]
     if total == 0.0:
         return 0.0
-    return (_percentile(hist, 2, first, total, 95.0)
-            - _percentile(hist, 2, first, total, 10.0))
+    return _percentile(hist, 2, first, total, 95.0) - _percentile(hist, 2, first, total, 10.0)

@@ -4,6 +4,8 @@ Eight parallel damped feedback combs then four series all-passes per side, the r
 side's lines 23 samples longer for width. Delay lengths are Freeverb's 44.1 kHz
 tunings scaled to the sample rate. Output is 100% wet: the bus return sets the level.
 
+Buffers are (frames, 2), as the mixer's are.
+
 State: one float64 array of `reverb_state_size(fs)`, set up by `reverb_init(state, fs)`:
     [0:16]  comb lengths (left 8, then right 8), frames
     [16:24] all-pass lengths (left 4, then right 4), frames
@@ -29,7 +31,7 @@ AP_FEEDBACK = 0.5
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def _lengths(fs: float, out) -> int:
+def _lengths(fs: float, out: np.ndarray) -> int:
     scale = clamp_rate(sanitize(fs, 48000.0)) / 44100.0
     total = 0
     for side in range(2):
@@ -50,15 +52,17 @@ def reverb_state_size(fs: float) -> int:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def reverb_init(state, fs: float) -> None:
+def reverb_init(state: np.ndarray, fs: float) -> None:
     """Silence the reverb and lay out its lines for fs (state must be big enough)."""
     state[:] = 0.0
     _lengths(fs, state)
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def reverb_process(state, buf, n: int, room: float, damp: float, width: float) -> None:
-    """Replace stereo buf[:2, :n] with the reverb of its mono sum.
+def reverb_process(
+    state: np.ndarray, buf: np.ndarray, n: int, room: float, damp: float, width: float
+) -> None:
+    """Replace stereo buf[:n, :2] with the reverb of its mono sum.
 
     room 0..1 sets the decay (comb feedback 0.7..0.98), damp 0..1 the high-frequency
     loss per pass, width 0..1 the stereo spread.
@@ -70,11 +74,12 @@ def reverb_process(state, buf, n: int, room: float, damp: float, width: float) -
     wet1 = w / 2.0 + 0.5
     wet2 = (1.0 - w) / 2.0
     for i in range(n):
-        x = (float(buf[0, i]) + float(buf[1, i])) * FIXED_GAIN
+        x = (float(buf[i, 0]) + float(buf[i, 1])) * FIXED_GAIN
         if not abs(x) < np.inf:
             x = 0.0
         base = HEADER
-        outs = (0.0, 0.0)
+        out_l = 0.0
+        out_r = 0.0
         for side in range(2):
             acc = 0.0
             for k in range(NCOMB):
@@ -99,6 +104,9 @@ def reverb_process(state, buf, n: int, room: float, damp: float, width: float) -
                 pos += 1
                 state[40 + j] = pos if pos < length else 0
                 base += length
-            outs = (acc, outs[0]) if side == 0 else (outs[0], acc)
-        buf[0, i] = outs[0] * wet1 + outs[1] * wet2
-        buf[1, i] = outs[1] * wet1 + outs[0] * wet2
+            if side == 0:
+                out_l = acc
+            else:
+                out_r = acc
+        buf[i, 0] = out_l * wet1 + out_r * wet2
+        buf[i, 1] = out_r * wet1 + out_l * wet2

@@ -4,6 +4,8 @@ The 48-tap interpolation filter runs as four 12-tap phases over a per-channel hi
 of the last 12 input samples. The kernel reads the buffer without changing it and
 raises a held maximum that the reader clears when it has taken it.
 
+Buffers are (frames, channels), as the mixer's are.
+
 State: float64 array of shape (channels, TP_STATE_SIZE):
     [c, 0:12]  the channel's last 12 samples, newest last
     [c, 12]    largest absolute interpolated value since it was last cleared (linear)
@@ -19,32 +21,79 @@ PHASES = 4
 TP_STATE_SIZE = TAPS + 1
 HELD = TAPS
 
-PHASE_COEFS = np.array([
-    [0.0017089843750, 0.0109863281250, -0.0196533203125, 0.0332031250000,
-     -0.0594482421875, 0.1373291015625, 0.9721679687500, -0.1022949218750,
-     0.0476074218750, -0.0266113281250, 0.0148925781250, -0.0083007812500],
-    [-0.0291748046875, 0.0292968750000, -0.0517578125000, 0.0891113281250,
-     -0.1665039062500, 0.4650878906250, 0.7797851562500, -0.2003173828125,
-     0.1015625000000, -0.0582275390625, 0.0330810546875, -0.0189208984375],
-    [-0.0189208984375, 0.0330810546875, -0.0582275390625, 0.1015625000000,
-     -0.2003173828125, 0.7797851562500, 0.4650878906250, -0.1665039062500,
-     0.0891113281250, -0.0517578125000, 0.0292968750000, -0.0291748046875],
-    [-0.0083007812500, 0.0148925781250, -0.0266113281250, 0.0476074218750,
-     -0.1022949218750, 0.9721679687500, 0.1373291015625, -0.0594482421875,
-     0.0332031250000, -0.0196533203125, 0.0109863281250, 0.0017089843750],
-], dtype=np.float64)
+PHASE_COEFS = np.array(
+    [
+        [
+            0.0017089843750,
+            0.0109863281250,
+            -0.0196533203125,
+            0.0332031250000,
+            -0.0594482421875,
+            0.1373291015625,
+            0.9721679687500,
+            -0.1022949218750,
+            0.0476074218750,
+            -0.0266113281250,
+            0.0148925781250,
+            -0.0083007812500,
+        ],
+        [
+            -0.0291748046875,
+            0.0292968750000,
+            -0.0517578125000,
+            0.0891113281250,
+            -0.1665039062500,
+            0.4650878906250,
+            0.7797851562500,
+            -0.2003173828125,
+            0.1015625000000,
+            -0.0582275390625,
+            0.0330810546875,
+            -0.0189208984375,
+        ],
+        [
+            -0.0189208984375,
+            0.0330810546875,
+            -0.0582275390625,
+            0.1015625000000,
+            -0.2003173828125,
+            0.7797851562500,
+            0.4650878906250,
+            -0.1665039062500,
+            0.0891113281250,
+            -0.0517578125000,
+            0.0292968750000,
+            -0.0291748046875,
+        ],
+        [
+            -0.0083007812500,
+            0.0148925781250,
+            -0.0266113281250,
+            0.0476074218750,
+            -0.1022949218750,
+            0.9721679687500,
+            0.1373291015625,
+            -0.0594482421875,
+            0.0332031250000,
+            -0.0196533203125,
+            0.0109863281250,
+            0.0017089843750,
+        ],
+    ],
+    dtype=np.float64,
+)
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def truepeak_process(state, buf, nch: int, n: int) -> None:
-    """Raise each channel's held true peak with buf[:nch, :n] (buf is not changed)."""
+def truepeak_process(state: np.ndarray, buf: np.ndarray, nch: int, n: int) -> None:
+    """Raise each channel's held true peak with buf[:n, :nch] (buf is not changed)."""
     for c in range(nch):
         hist = state[c]
         held = hist[HELD]
         for i in range(n):
             for j in range(TAPS - 1):
                 hist[j] = hist[j + 1]
-            x = float(buf[c, i])
+            x = float(buf[i, c])
             hist[TAPS - 1] = x if abs(x) < math.inf else 0.0
             for p in range(PHASES):
                 acc = 0.0
@@ -56,7 +105,7 @@ def truepeak_process(state, buf, nch: int, n: int) -> None:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def truepeak_take(state, nch: int) -> float:
+def truepeak_take(state: np.ndarray, nch: int) -> float:
     """The largest held true peak over the channels (linear), clearing the holds."""
     peak = 0.0
     for c in range(nch):
