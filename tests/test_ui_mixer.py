@@ -1,0 +1,401 @@
+"""The mixer window driven as a user would: every gesture becomes an edit in the history.
+
+Fader drags (one undo step), fine drags, double-click to 0 dB, typed levels, mute and
+solo, the control room, talkback, cue mixes (create, rename, outputs, delete, with their
+refusals), the EQ curve and its editor, meters, narrow strips and 256 strips.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QWidget
+from scipy import signal
+
+from app.session import edits as E
+from app.session.edits import EditHistory
+from app.session.model import CueMix, CueSend, EqKind, Project, Send, Track, TrackKind
+from app.ui.mixer import MixerWindow
+from app.ui.mixer.eq import response_db
+from app.ui.mixer.strip import NARROW, WIDE
+from app.ui.mixer.widgets import Meter, fader_db, fader_pos, format_db, parse_db
+from app.ui.theme import apply_theme
+
+LEFT = Qt.MouseButton.LeftButton
+NONE = Qt.KeyboardModifier.NoModifier
+SHIFT = Qt.KeyboardModifier.ShiftModifier
+
+
+def mouse(widget: QWidget, kind: QEvent.Type, pos: QPointF,
+          modifiers: Qt.KeyboardModifier = NONE) -> None:
+    buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else LEFT
+    button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else LEFT
+    event = QMouseEvent(kind, pos, widget.mapToGlobal(pos), button, buttons, modifiers)
+    QApplication.sendEvent(widget, event)
+
+
+def drag(widget: QWidget, start: QPointF, end: QPointF, steps: int = 6,
+         modifiers: Qt.KeyboardModifier = NONE) -> None:
+    mouse(widget, QEvent.Type.MouseButtonPress, start, modifiers)
+    for i in range(1, steps + 1):
+        f = i / steps
+        mouse(widget, QEvent.Type.MouseMove, start + (end - start) * f, modifiers)
+    mouse(widget, QEvent.Type.MouseButtonRelease, end, modifiers)
+
+
+def make_project(tracks: int = 3) -> Project:
+    project = Project(name="Mix")
+    bus = Track("Verb", TrackKind.BUS)
+    for i in range(tracks):
+        t = Track(f"Track {i + 1}")
+        t.strip.fader_db = -6.0
+        t.strip.sends.append(Send(bus.id, level_db=-12.0))
+        project.tracks.append(t)
+    project.tracks.append(bus)
+    project.cues.append(CueMix("Vocal booth", output=2,
+                               sends={t.id: CueSend(-6.0) for t in project.tracks}))
+    return project
+
+
+@pytest.fixture
+def mixer(qtbot):
+    apply_theme(QApplication.instance())
+    project = make_project()
+    history = EditHistory(project)
+    win = MixerWindow(project, history, None)
+    qtbot.addWidget(win)
+    win.resize(1400, 860)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def cap_centre(fader) -> QPointF:
+    return QPointF(fader.width() / 2, fader._y(fader_pos(fader.value())))
+
+
+# -- pure helpers --------------------------------------------------------------------------
+
+
+def test_fader_taper_round_trips_and_parse_db_says_why() -> None:
+    for db in (-60.0, -24.0, -6.5, 0.0, 3.2, 12.0):
+        assert fader_db(fader_pos(db)) == pytest.approx(db, abs=0.05)
+    assert fader_db(0.0) == -120.0
+    assert parse_db("-3 dB") == -3.0 and parse_db("-inf") == -120.0
+    assert format_db(0.0) == "0.0" and format_db(2.5) == "+2.5" and format_db(-120) == "-inf"
+    with pytest.raises(ValueError, match="not a level"):
+        parse_db("loud")
+
+
+# -- the fader -------------------------------------------------------------------------------
+
+
+def test_fader_drag_is_one_undo_step_and_the_field_shows_the_level(mixer) -> None:
+    track = mixer.project.tracks[0]
+    strip = mixer.strips[track.id]
+    before = mixer.history.count
+    start = cap_centre(strip.fader)
+    drag(strip.fader, start, start + QPointF(0, -40), steps=8)
+    assert mixer.history.count == before + 1
+    assert track.strip.fader_db > -6.0
+    assert strip.fader.value() == track.strip.fader_db
+    assert strip.db_field.text() == format_db(track.strip.fader_db)
+    # A second drag is a second step, not merged into the first.
+    start = cap_centre(strip.fader)
+    drag(strip.fader, start, start + QPointF(0, 20))
+    assert mixer.history.count == before + 2
+    mixer.history.undo()
+    mixer.history.undo()
+    assert track.strip.fader_db == -6.0
+    assert strip.fader.value() == -6.0 and strip.db_field.text() == "-6.0"
+
+
+def test_shift_drag_moves_the_fader_a_tenth_as_far(mixer) -> None:
+    a, b = mixer.project.tracks[0], mixer.project.tracks[1]
+    for track, mods in ((a, NONE), (b, SHIFT)):
+        fader = mixer.strips[track.id].fader
+        start = cap_centre(fader)
+        drag(fader, start, start + QPointF(0, -30), modifiers=mods)
+    coarse = fader_pos(a.strip.fader_db) - fader_pos(-6.0)
+    fine = fader_pos(b.strip.fader_db) - fader_pos(-6.0)
+    assert coarse > 0 and fine > 0
+    assert fine == pytest.approx(coarse / 10, rel=0.25)
+
+
+def test_double_click_sets_0_db(mixer, qtbot) -> None:
+    track = mixer.project.tracks[1]
+    fader = mixer.strips[track.id].fader
+    qtbot.mouseDClick(fader, LEFT, pos=cap_centre(fader).toPoint())
+    assert track.strip.fader_db == 0.0
+    assert mixer.history.undo_label.startswith("Set Track 2 fader")
+
+
+def test_typed_level_is_applied_and_nonsense_is_refused(mixer, qtbot) -> None:
+    track = mixer.project.tracks[2]
+    field = mixer.strips[track.id].db_field
+    before = mixer.history.count
+    field.setFocus()
+    field.selectAll()
+    qtbot.keyClicks(field, "-7.5")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert track.strip.fader_db == -7.5
+    assert mixer.history.count == before + 1
+    field.selectAll()
+    qtbot.keyClicks(field, "loud")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert track.strip.fader_db == -7.5
+    assert "not a level" in mixer.message.text()
+    assert field.text() == "-7.5"
+
+
+# -- switches, solo and the control room -------------------------------------------------
+
+
+def test_mute_solo_and_clear_solo_are_edits(mixer, qtbot) -> None:
+    a, b = mixer.project.tracks[0], mixer.project.tracks[1]
+    qtbot.mouseClick(mixer.strips[a.id].mute, LEFT)
+    assert a.strip.mute
+    qtbot.mouseClick(mixer.strips[a.id].solo, LEFT)
+    qtbot.mouseClick(mixer.strips[b.id].solo, LEFT)
+    assert a.strip.solo and b.strip.solo
+    room = mixer.control_room
+    assert room.clear_solo.isEnabled() and "2" in room.clear_solo.text()
+    qtbot.mouseClick(room.clear_solo, LEFT)
+    assert not a.strip.solo and not b.strip.solo
+    assert not room.clear_solo.isEnabled()
+    mixer.history.undo()  # clear solo is one step
+    assert a.strip.solo and b.strip.solo
+    assert mixer.strips[a.id].solo.isChecked()
+
+
+def test_soloing_while_listening_to_a_cue_says_what_happens(mixer, qtbot) -> None:
+    cue = mixer.project.cues[0]
+    room = mixer.control_room
+    qtbot.mouseClick(room.source_buttons[cue.id], LEFT)
+    assert mixer.project.control_room.source == cue.id
+    assert room.notice.isHidden()
+    track = mixer.project.tracks[0]
+    qtbot.mouseClick(mixer.strips[track.id].solo, LEFT)
+    assert not room.notice.isHidden()
+    assert "listening to Vocal booth" in room.notice.text()
+    assert "will not hear it" in room.notice.text()
+    qtbot.mouseClick(room.solo_buttons["afl"], LEFT)
+    assert mixer.project.control_room.solo_mode == "afl"
+    assert "cue mixes themselves never change" in room.notice.text()
+
+
+def test_control_room_switches_are_undoable_edits(mixer, qtbot) -> None:
+    room = mixer.control_room
+    qtbot.mouseClick(room.dim, LEFT)
+    qtbot.mouseClick(room.mono, LEFT)
+    assert mixer.project.control_room.dim and mixer.project.control_room.mono
+    mixer.history.undo()
+    assert not mixer.project.control_room.mono and not room.mono.isChecked()
+    start = QPointF(room.level.width() / 2, 10)
+    drag(room.level, start, start + QPointF(0, 30))
+    assert mixer.project.control_room.level_db < 0
+    assert mixer.history.undo_label == "Set control room level"
+
+
+def test_talkback_is_held_while_pressed_and_latches_on_double_click(mixer, qtbot) -> None:
+    talk = mixer.control_room.talk
+    seen: list[bool] = []
+    talk.held.connect(seen.append)
+    qtbot.mousePress(talk, LEFT)
+    assert talk.talking
+    qtbot.mouseRelease(talk, LEFT)
+    assert not talk.talking
+    qtbot.mouseDClick(talk, LEFT)
+    qtbot.mouseRelease(talk, LEFT)
+    assert talk.talking and talk.latched
+    qtbot.mouseClick(talk, LEFT)  # one click ends the latch
+    assert not talk.talking
+    assert seen == [True, False, True, False]
+    box = mixer.control_room.talk_boxes[mixer.project.cues[0].id]
+    box.setChecked(False)
+    assert mixer.project.cues[0].talkback is False
+
+
+# -- cue mixes -----------------------------------------------------------------------------
+
+
+def test_cue_create_rename_and_output_refusals(mixer, qtbot) -> None:
+    project = mixer.project
+    qtbot.mouseClick(mixer.cues.add, LEFT)
+    assert len(project.cues) == 2
+    new = project.cues[1]
+    assert new.output == 4  # the first pair after the main outputs and the booth
+    # It starts as the main mix: every track at its fader level.
+    assert new.sends[project.tracks[0].id].level_db == -6.0
+    row = mixer.cues.rows[new.id]
+    row.name.setText("Drums")
+    row.name.editingFinished.emit()
+    assert new.name == "Drums"
+    row.name.setText("   ")
+    row.name.editingFinished.emit()
+    assert new.name == "Drums" and "cannot be empty" in mixer.message.text()
+    # Two cues on one pair: refused and said.
+    row.output.activated.emit(row.output.findData(2))
+    assert new.output == 4
+    assert "cannot share outputs" in mixer.message.text()
+    assert row.output.currentData() == 4
+    assert row.output.findData(0) < 0  # the main pair is never offered
+    row.output.activated.emit(row.output.findData(6))
+    assert new.output == 6
+
+
+def test_deleting_a_cue_asks_first_and_undo_brings_it_back(mixer, qtbot) -> None:
+    project = mixer.project
+    cue = project.cues[0]
+    qtbot.mouseClick(mixer.control_room.source_buttons[cue.id], LEFT)
+    questions: list[str] = []
+    answer = [False]
+
+    def confirm(title: str, question: str) -> bool:
+        questions.append(question)
+        return answer[0]
+
+    mixer.cue_ctx.confirm = confirm
+    row = mixer.cues.rows[cue.id]
+    qtbot.mouseClick(row.delete, LEFT)
+    assert project.cues == [cue]
+    assert "Out 3-4" in questions[0] and "listening to it" in questions[0]
+    answer[0] = True
+    qtbot.mouseClick(row.delete, LEFT)
+    assert project.cues == []
+    assert project.control_room.source == "main"
+    qtbot.waitUntil(lambda: not mixer.cues.rows and cue.id not in
+                    mixer.control_room.source_buttons, timeout=2000)
+    mixer.history.undo()
+    assert project.cues[0].id == cue.id and project.control_room.source == cue.id
+    qtbot.waitUntil(lambda: cue.id in mixer.cues.rows, timeout=2000)
+
+
+def test_cue_editor_levels_copy_main_mix_and_more_me(mixer, qtbot) -> None:
+    project = mixer.project
+    cue = project.cues[0]
+    a, b = project.tracks[0], project.tracks[1]
+    editor = mixer.open_cue(cue.id)
+    strip = editor.strips[a.id]
+    start = cap_centre(strip.fader)
+    before = mixer.history.count
+    drag(strip.fader, start, start + QPointF(0, -25))
+    assert mixer.history.count == before + 1
+    assert cue.sends[a.id].level_db > -6.0
+    assert strip.field.text() == format_db(cue.sends[a.id].level_db)
+    assert a.strip.fader_db == -6.0  # the main mix did not move
+    a.strip.pan = 0.0
+    qtbot.mouseClick(editor.copy, LEFT)
+    assert cue.sends[a.id].level_db == -6.0
+    assert mixer.history.undo_label == "Copy the main mix into Vocal booth"
+    editor.me.setCurrentIndex(editor.me.findData(a.id))
+    qtbot.mouseClick(editor.more, LEFT)
+    assert cue.sends[a.id].level_db == -6.0
+    assert cue.sends[b.id].level_db == -9.0
+    assert editor.strips[b.id].field.text() == "-9.0"
+    mixer.history.undo()
+    assert cue.sends[b.id].level_db == -6.0
+
+
+# -- EQ --------------------------------------------------------------------------------------
+
+
+def test_eq_curve_is_the_rbj_response() -> None:
+    project = make_project(1)
+    strip = project.tracks[0].strip
+    strip.eq[1].kind, strip.eq[1].freq, strip.eq[1].gain_db, strip.eq[1].q = (
+        EqKind.PEAK, 1000.0, 6.0, 1.0)
+    freqs = np.array([100.0, 1000.0, 5000.0])
+    got = response_db(strip, freqs, 48000)
+    # The RBJ peaking filter, written out independently.
+    a = 10 ** (6.0 / 40)
+    w0 = 2 * np.pi * 1000.0 / 48000
+    alpha = np.sin(w0) / 2.0
+    b_ = [1 + alpha * a, -2 * np.cos(w0), 1 - alpha * a]
+    a_ = [1 + alpha / a, -2 * np.cos(w0), 1 - alpha / a]
+    _, h = signal.freqz(b_, a_, worN=freqs, fs=48000)
+    assert got == pytest.approx(20 * np.log10(np.abs(h)), abs=0.01)
+    assert got[1] == pytest.approx(6.0, abs=0.01)
+    strip.eq_on = False
+    assert np.allclose(response_db(strip, freqs, 48000), 0.0)
+
+
+def test_eq_editor_drag_moves_a_band_in_one_step(mixer, qtbot) -> None:
+    track = mixer.project.tracks[0]
+    strip = mixer.strips[track.id]
+    qtbot.mouseClick(strip.eq_curve, LEFT)
+    editor = mixer.eq_editors[track.id]
+    editor.resize(640, 420)
+    QApplication.processEvents()
+    curve = editor.curve
+    r = curve._plot()
+    start = curve._band_point(1, r)
+    before = mixer.history.count
+    drag(curve, start, start + QPointF(60, -40))
+    band = track.strip.eq[1]
+    assert mixer.history.count == before + 1
+    assert band.freq > 400.0 and band.gain_db > 3.0
+    assert strip.eq_curve._strip is track.strip
+    mixer.history.undo()
+    assert band.freq == 400.0 and band.gain_db == 0.0
+    assert editor.band_knobs[1][0].value() == 400.0
+
+
+# -- meters ------------------------------------------------------------------------------------
+
+
+def test_meter_readout_clip_light_and_reset(qtbot) -> None:
+    meter = Meter()
+    qtbot.addWidget(meter)
+    meter.resize(30, 200)
+    meter.set_levels(10 ** (-12 / 20), 10 ** (-15 / 20), 0.033)
+    assert meter.peak_text() == "-12.0" and not meter.clipped
+    meter.set_levels(0.1, 0.05, 0.033)
+    assert meter.peak_text() == "-12.0"  # the readout holds the highest peak
+    meter.set_levels(1.0, 0.5, 0.033)
+    assert meter.clipped and meter.peak_text() == "0.0"
+    qtbot.mouseClick(meter, LEFT, pos=QPoint(10, 5))
+    assert not meter.clipped and meter.peak_text() == "-inf"
+
+
+# -- layout ------------------------------------------------------------------------------------
+
+
+def test_strips_follow_track_order_and_narrow_mode(mixer, qtbot) -> None:
+    project = mixer.project
+    last = project.tracks[2]
+    mixer.history.apply(E.ReorderTrack(last.id, 0))
+    qtbot.waitUntil(lambda: mixer.strips_box.itemAt(0).widget() is mixer.strips[last.id],
+                    timeout=2000)
+    mixer.history.apply(E.AddTrack(Track("New one")))
+    qtbot.waitUntil(lambda: len(mixer.strips) == len(project.all_tracks()), timeout=2000)
+    order = [mixer.strips_box.itemAt(i).widget().track_id for i in range(len(project.tracks))]
+    assert order == [t.id for t in project.tracks]
+    assert mixer.strips[project.master.id].parent() is not mixer.strips_host
+    qtbot.mouseClick(mixer.narrow_button, LEFT)
+    assert all(s.width() == NARROW for s in mixer.strips.values())
+    assert mixer.strips[last.id].comp_thr.isHidden()
+    mixer.set_narrow(False)
+    assert all(s.width() == WIDE for s in mixer.strips.values())
+
+
+def test_256_strips_scroll_and_meter(qtbot) -> None:
+    from app.engine.engine import Feedback, StripMeter
+
+    project = Project(name="Big")
+    project.tracks = [Track(f"T{i}") for i in range(256)]
+    history = EditHistory(project)
+    win = MixerWindow(project, history, None)
+    qtbot.addWidget(win)
+    win.resize(1400, 860)
+    win.show()
+    qtbot.waitExposed(win)
+    assert len(win.strips) == 257
+    bar = win.scroll.horizontalScrollBar()
+    assert bar.maximum() > 200 * WIDE
+    bar.setValue(bar.maximum())
+    feedback = Feedback(meters={t.id: StripMeter(0.5, 0.25) for t in project.all_tracks()})
+    win.show_feedback(feedback, 0.033)
+    assert win.strips[project.tracks[-1].id].meter.peak_text() == "-6.0"
