@@ -36,7 +36,15 @@ from app.session.edits import Edit, EditError
 from app.session.model import CueMix, CueSend, Project, TrackKind
 from app.ui.mixer.control_room import panel_button, section_title
 from app.ui.mixer.strip import ColourChip
-from app.ui.mixer.widgets import SILENCE_DB, DbField, Fader, Knob, Meter, format_db
+from app.ui.mixer.widgets import (
+    MASTER_BG,
+    SILENCE_DB,
+    DbField,
+    Fader,
+    Knob,
+    Meter,
+    format_db,
+)
 from app.ui.theme import ui_font
 
 MAIN_PAIR = 0  # the main mix and the control room play on outputs 1-2
@@ -500,6 +508,7 @@ class CueEditor(QDialog):
                                                                           db), close=False))
         self.master.released.connect(ctx.close_merge)
         self.meter = Meter()
+        self.meter.set_background(MASTER_BG)
         self.meter.setMinimumWidth(28)
         self.meter.setToolTip("The cue's output level (when the engine reports it)")
         row.addWidget(self.master)

@@ -39,7 +39,15 @@ from app.session.edits import Edit, EditError
 from app.session.model import AutomationMode, MonitorMode, Project, Track, TrackKind
 from app.ui.mixer.eq import EqCurve
 from app.ui.mixer.mixer_edits import SetAutomationMode
-from app.ui.mixer.widgets import DbField, Fader, Knob, Meter, ReductionBar, format_db
+from app.ui.mixer.widgets import (
+    MASTER_BG,
+    DbField,
+    Fader,
+    Knob,
+    Meter,
+    ReductionBar,
+    format_db,
+)
 from app.ui.theme import ui_font
 
 WIDE = 112
@@ -292,6 +300,8 @@ class ChannelStrip(QFrame):
         self.fader.released.connect(self.ctx.close_merge)
         self.meter = Meter()
         self.meter.setMinimumWidth(28)
+        if master:
+            self.meter.set_background(MASTER_BG)
         fader_row.addStretch(1)
         fader_row.addWidget(self.fader)
         fader_row.addWidget(self.meter)

@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QPixmap,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QLineEdit, QSizePolicy, QWidget
@@ -37,6 +38,8 @@ METER_TOP_DB = 6.0
 PEAK_FALL_DB_PER_S = 24.0
 RMS_FALL_DB_PER_S = 18.0
 PEAK_HOLD_S = 1.5
+STRIP_BG = "#1d2025"  # the channel strip's panel (see window.STYLE)
+MASTER_BG = "#23272d"
 CLIP_LINEAR = 0.999  # a sample this close to full scale counts as a clip
 
 # The fader's travel: (position 0..1, dB). Finer near 0 dB, where mixing happens.
@@ -257,6 +260,16 @@ class Meter(QWidget):
         self._clip_bg = QColor("#c23c37")
         self._readout_bg = QColor("#111316")
         self._font = mono_font(6.5)
+        self._static: QPixmap | None = None
+        self._panel = QColor(STRIP_BG)
+        # It paints every pixel itself, so Qt need not draw the strip behind it first.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    def set_background(self, colour: str) -> None:
+        """The colour of the panel the meter sits on."""
+        self._panel = QColor(colour)
+        self._static = None
+        self.update()
 
     # -- what the mixer calls ----------------------------------------------------------
 
@@ -306,9 +319,13 @@ class Meter(QWidget):
         bar = self._bar()
         state = (self._y(self._peak_db, bar), self._y(self._rms_db, bar),
                  self._y(self._hold_db, bar), self._clipped, self._text)
-        if state != self._drawn:
-            self._drawn = state
+        if state == self._drawn:
+            return
+        if self._drawn is not None and state[3:] == self._drawn[3:]:
+            self.update(bar)  # only the bar moved: leave the readout alone
+        else:
             self.update()
+        self._drawn = state
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self.reset()
@@ -326,20 +343,15 @@ class Meter(QWidget):
             if y >= upper:
                 break
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        p = QPainter(self)
+    def _static_layer(self) -> QPixmap:
+        """The parts that only change with the size: bar background and the scale."""
+        if self._static is not None and self._static.size() == self.size():
+            return self._static
+        pixmap = QPixmap(self.size())
+        pixmap.fill(self._panel)
+        p = QPainter(pixmap)
         bar = self._bar()
-        if self._readout:
-            box = QRect(0, 0, self.width(), self.READOUT_H)
-            p.fillRect(box, self._clip_bg if self._clipped else self._readout_bg)
-            p.setFont(self._font)
-            p.setPen(self._text_colour)
-            p.drawText(box, Qt.AlignmentFlag.AlignCenter, self._text)
         p.fillRect(bar, self._bg)
-        self._fill(p, bar, self._y(self._peak_db, bar), self._seg_peak)
-        self._fill(p, bar, self._y(self._rms_db, bar), self._seg)
-        if self._hold_db > METER_FLOOR_DB:
-            p.fillRect(bar.left(), self._y(self._hold_db, bar), bar.width(), 2, self._hold_colour)
         if self._scale:
             p.setFont(self._font)
             p.setPen(self._tick)
@@ -350,6 +362,24 @@ class Meter(QWidget):
                 p.drawText(QRect(x, max(bar.top() - 2, y - 6), self.width() - x, 12),
                            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                            f"+{db}" if db > 0 else str(abs(db)))
+        p.end()
+        self._static = pixmap
+        return pixmap
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.drawPixmap(0, 0, self._static_layer())
+        bar = self._bar()
+        if self._readout and event.rect().top() < self.READOUT_H:
+            box = QRect(0, 0, self.width(), self.READOUT_H)
+            p.fillRect(box, self._clip_bg if self._clipped else self._readout_bg)
+            p.setFont(self._font)
+            p.setPen(self._text_colour)
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, self._text)
+        self._fill(p, bar, self._y(self._peak_db, bar), self._seg_peak)
+        self._fill(p, bar, self._y(self._rms_db, bar), self._seg)
+        if self._hold_db > METER_FLOOR_DB:
+            p.fillRect(bar.left(), self._y(self._hold_db, bar), bar.width(), 2, self._hold_colour)
         p.end()
 
 

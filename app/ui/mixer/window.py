@@ -40,6 +40,7 @@ from app.ui.mixer.eq import EqEditor
 from app.ui.mixer.loudness import LoudnessPanel
 from app.ui.mixer.mixer_edits import SetControlRoom, SetStripParams
 from app.ui.mixer.strip import ChannelStrip, StripContext
+from app.ui.mixer.widgets import MASTER_BG, STRIP_BG
 from app.ui.theme import ui_font
 from app.ui.undo import UndoMirror
 
@@ -50,8 +51,8 @@ MESSAGE_MS = 8000
 STYLE = """
 QWidget#mixer { background: #15171a; }
 QWidget#strips { background: #15171a; }
-QFrame#strip { background: #1d2025; border-right: 1px solid #0f1113; }
-QFrame#masterStrip { background: #23272d; border-left: 1px solid #0c0d0f; }
+QFrame#strip { background: @strip; border-right: 1px solid #0f1113; }
+QFrame#masterStrip { background: @master; border-left: 1px solid #0c0d0f; }
 QFrame#panel { background: #1d2025; border: 1px solid #0f1113; border-radius: 4px; }
 QFrame#toolbar { background: #1d2025; border-bottom: 1px solid #0c0d0f; }
 QLabel#sectionTitle { color: #8e97a2; }
@@ -91,7 +92,7 @@ QComboBox { background: #111316; border: 1px solid #2d323a; border-radius: 3px;
             padding: 1px 6px; min-height: 18px; }
 QCheckBox { color: #b8bfc8; }
 QDialog#cueEditor, QDialog#eqEditor { background: #15171a; }
-"""
+""".replace("@strip", STRIP_BG).replace("@master", MASTER_BG)
 
 
 def _history(undo: UndoMirror | EditHistory) -> EditHistory:
