@@ -127,7 +127,16 @@ class EditError(Exception):
 # -- value checks --------------------------------------------------------------
 
 
+def _whole(value: Any, what: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise EditError(f"{what} must be a whole number, not {value!r}.")
+    if value < minimum:
+        raise EditError(f"{what} {int(value)} is below {minimum}.")
+    return int(value)
+
+
 def _frame(value: Any, what: str, minimum: int = 0) -> int:
+    """A timeline frame or a length in frames."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise EditError(f"{what} must be a whole number of frames, not {value!r}.")
     if value < minimum:
@@ -143,7 +152,7 @@ def _number(value: Any, what: str, low: float = -math.inf, high: float = math.in
     if not math.isfinite(value):
         raise EditError(f"{what} must be a finite number, not {value}.")
     if not low <= value <= high:
-        raise EditError(f"{what} {value:g} is outside {low:g} .. {high:g}.")
+        raise EditError(f"{what} must be within {low:g} .. {high:g}, not {value:g}.")
     return value
 
 
@@ -180,7 +189,8 @@ def _track(project: Project, track_id: str) -> Track:
 def _audio_track(project: Project, track_id: str, doing: str) -> Track:
     track = _track(project, track_id)
     if track.kind is not TrackKind.AUDIO:
-        raise EditError(f"{track.name} is a {track.kind.value}; only audio tracks can {doing}.")
+        kind = "the master" if track.kind is TrackKind.MASTER else "a bus"
+        raise EditError(f"{track.name} is {kind}; only audio tracks can {doing}.")
     return track
 
 
@@ -806,7 +816,7 @@ class SetInput(_SetFields):
         return _audio_track(project, self.track_id, "record an input")
 
     def _compute(self, project: Project, target: Track) -> dict[str, Any]:
-        channels = [_frame(c, "An input channel") for c in self.channels]
+        channels = [_whole(c, "An input channel") for c in self.channels]
         if len(channels) > 2 or len(set(channels)) != len(channels):
             raise EditError(
                 f"An input is none, one channel or two different channels, not {channels}."
@@ -1387,7 +1397,7 @@ class SetMeter(_SetFields):
         return project
 
     def _compute(self, project: Project, target: Project) -> dict[str, Any]:
-        num = _frame(self.numerator, "The beats per bar", 1)
+        num = _whole(self.numerator, "The beats per bar", 1)
         if num > 64:
             raise EditError(f"{num} beats per bar is more than 64.")
         if self.denominator not in METER_DENOMINATORS or isinstance(self.denominator, bool):
@@ -1585,7 +1595,7 @@ class SetAutomationPoints(_SetFields):
 
 
 def _check_output(output: Any) -> int:
-    return _frame(output, "The first output channel of a cue mix")
+    return _whole(output, "The first output channel of a cue mix")
 
 
 class AddCue(Edit):
