@@ -18,6 +18,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -125,10 +126,13 @@ class ControlRoomPanel(QFrame):
         close_merge: Callable[[], None],
         report: Callable[[str], None],
         talkback: Callable[[bool], None],
+        inputs: Callable[[], int] = lambda: 8,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.project = project
+        self._inputs = inputs
+        self._inputs_shown: tuple[int, int, int] | None = None
         self._apply_edit = apply
         self._close_merge = close_merge
         self._report = report
@@ -179,6 +183,22 @@ class ControlRoomPanel(QFrame):
         row.addWidget(self.talk, 1)
         row.addWidget(self.talk_level)
         row.addWidget(self.click)
+        layout.addLayout(row)
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        self.mic = QComboBox()
+        self.mic.setToolTip("The talkback microphone's input")
+        self.mic.activated.connect(
+            lambda i: self._set(close=True, talkback_input=int(self.mic.itemData(i))))
+        self.ext = QComboBox()
+        self.ext.setToolTip("The external input pair (a phone, a reference player)")
+        self.ext.activated.connect(
+            lambda i: self._set(close=True, ext_input=int(self.ext.itemData(i))))
+        for text, box in (("Mic", self.mic), ("Ext", self.ext)):
+            label = QLabel(text)
+            label.setObjectName("dim")
+            row.addWidget(label)
+            row.addWidget(box, 1)
         layout.addLayout(row)
         self.talk_to = QHBoxLayout()
         self.talk_to.setSpacing(6)
@@ -276,9 +296,29 @@ class ControlRoomPanel(QFrame):
             box.setChecked(cue.talkback)
             box.blockSignals(False)
 
+    def _fill_inputs(self) -> None:
+        room = self.project.control_room
+        n = max(1, self._inputs())
+        key = (n, room.talkback_input, room.ext_input)
+        if key == self._inputs_shown:
+            return
+        self._inputs_shown = key
+        for box, chosen, pairs in ((self.mic, room.talkback_input, False),
+                                   (self.ext, room.ext_input, True)):
+            box.blockSignals(True)
+            box.clear()
+            box.addItem("none", -1)
+            for ch in range(0, n - 1 if pairs else n, 2 if pairs else 1):
+                box.addItem(f"In {ch + 1}-{ch + 2}" if pairs else f"In {ch + 1}", ch)
+            if box.findData(chosen) < 0:
+                box.addItem(f"In {chosen + 1} (missing)", chosen)
+            box.setCurrentIndex(box.findData(chosen))
+            box.blockSignals(False)
+
     def refresh(self) -> None:
         room = self.project.control_room
         self._rebuild_cues()
+        self._fill_inputs()
         button = self.source_buttons.get(room.source, self.source_buttons["main"])
         button.setChecked(True)
         self.level.set_value(room.level_db)

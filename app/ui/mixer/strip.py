@@ -250,13 +250,16 @@ class ChannelStrip(QFrame):
         self.gate_on.clicked.connect(lambda on: self._set("gate_on", on, close=True))
         self.comp_on = _button("Comp", tip="Compressor on/off")
         self.comp_on.clicked.connect(lambda on: self._set("comp_on", on, close=True))
-        row.addWidget(self.gate_on)
-        row.addWidget(self.comp_on)
+        self.drive_on = _button("Drv", tip="Drive (saturation) on/off")
+        self.drive_on.clicked.connect(lambda on: self._set("drive_on", on, close=True))
+        for b in (self.gate_on, self.comp_on, self.drive_on):
+            row.addWidget(b)
         body.addLayout(row)
         grid = QGridLayout()
         grid.setSpacing(0)
         self.gate_thr = self._knob("Gate", -80.0, 0.0, -50.0, _db, "gate_threshold_db")
-        self.comp_thr = self._knob("Thresh", -60.0, 0.0, -18.0, _db, "comp_threshold_db")
+        self.gate_thr.setToolTip("Gate threshold")
+        self.comp_thr = self._knob("Comp", -60.0, 0.0, -18.0, _db, "comp_threshold_db")
         self.comp_ratio = self._knob("Ratio", 1.0, 20.0, 4.0, lambda v: f"{v:.1f}:1",
                                      "comp_ratio", log=True)
         self.drive = self._knob("Drive", 0.0, 24.0, 0.0, _db, "drive_db")
@@ -267,9 +270,6 @@ class ChannelStrip(QFrame):
         body.addLayout(grid)
         self.gr = ReductionBar()
         body.addWidget(self.gr)
-        self.drive_on = _button("Drive", tip="Drive (saturation) on/off")
-        self.drive_on.clicked.connect(lambda on: self._set("drive_on", on, close=True))
-        body.addWidget(self.drive_on)
         self._details += [self.gate_on, self.comp_on, self.gate_thr, self.comp_thr,
                           self.comp_ratio, self.drive, self.drive_on]
 
@@ -281,11 +281,8 @@ class ChannelStrip(QFrame):
         self.sends_box.addStretch(1)
         body.addWidget(self.sends_host)
         self._details.append(self.sends_host)
-        if master:
-            self._details.append(self.gr)
 
-        # pan, fader, meter
-        body.addStretch(1)
+        # pan, fader, meter: the fader takes whatever height the window has to spare
         self.pan = self._knob("Pan", -1.0, 1.0, 0.0, _pan_text, "pan", bipolar=True, step=0.01)
         pan_row = QHBoxLayout()
         pan_row.addStretch(1)

@@ -333,7 +333,7 @@ class Meter(QWidget):
     def _fill(self, p: QPainter, bar: QRect, y: int, colours: tuple[QColor, ...]) -> None:
         """Fill from the bottom of `bar` up to y in the three zones' colours."""
         bottom = bar.bottom() + 1
-        zones = (self._y(-18.0, bar), self._y(-6.0, bar), bar.top())
+        zones = (self._y(-12.0, bar), self._y(-3.0, bar), bar.top())
         lower = bottom
         for colour, upper in zip(colours, zones, strict=True):
             top = max(y, upper)
@@ -384,7 +384,8 @@ class Meter(QWidget):
 
 
 class ReductionBar(QWidget):
-    """Gain reduction in dB as a bar growing right to left; blank when not reported."""
+    """Gain reduction in dB, a bar growing right to left under a "GR" mark. It stays
+    blank (the strip shows through) until the engine reports gain reduction."""
 
     RANGE_DB = 20.0
 
@@ -392,24 +393,35 @@ class ReductionBar(QWidget):
         super().__init__(parent)
         self._gr: float | None = None
         self._drawn = -1
-        self.setFixedHeight(6)
-        self.setToolTip("Gain reduction (0-20 dB)")
+        self.setFixedHeight(9)
+        self.setToolTip("Gain reduction of the gate and compressor (0-20 dB)")
         self._bg = QColor("#0b0c0e")
         self._fg = QColor(COLOURS.accent)
+        self._text = QColor(COLOURS.text_faint)
+        self._font = ui_font(5.5)
+
+    def reduction(self) -> float | None:
+        return self._gr
 
     def set_reduction(self, db: float | None) -> None:
+        first = self._gr is None and db is not None
         self._gr = db
         px = -1 if db is None else int(min(max(db, 0.0), self.RANGE_DB) / self.RANGE_DB
-                                       * self.width())
-        if px != self._drawn:
+                                       * (self.width() - 14))
+        if px != self._drawn or first:
             self._drawn = px
             self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        if self._gr is None:
+            return
         p = QPainter(self)
-        p.fillRect(self.rect(), self._bg)
+        p.setFont(self._font)
+        p.setPen(self._text)
+        p.drawText(QRect(0, 0, 13, self.height()), Qt.AlignmentFlag.AlignCenter, "GR")
+        p.fillRect(14, 1, self.width() - 14, self.height() - 2, self._bg)
         if self._drawn > 0:
-            p.fillRect(self.width() - self._drawn, 0, self._drawn, self.height(), self._fg)
+            p.fillRect(self.width() - self._drawn, 1, self._drawn, self.height() - 2, self._fg)
         p.end()
 
 

@@ -214,7 +214,7 @@ class MixerWindow(QWidget):
         side_layout.setSpacing(8)
         self.control_room = ControlRoomPanel(self.project, self.history.apply,
                                              self.history.close_merge, self.report,
-                                             self.talkback)
+                                             self.talkback, self._inputs)
         self.cues = CuePanel(self.cue_ctx, self.open_cue)
         self.loudness = LoudnessPanel(self.engine)
         side_layout.addWidget(self.control_room)
@@ -293,7 +293,7 @@ class MixerWindow(QWidget):
             if edit.track_id in self.eq_editors:
                 self.eq_editors[edit.track_id].refresh()
             paths = edit.paths if isinstance(edit, SetStripParams) else [edit.path]
-            if "solo" in paths or "fader_db" in paths or "pan" in paths or "mute" in paths:
+            if "solo" in paths:
                 self.control_room.refresh()
         elif isinstance(edit, E.SetCueSend | E.SetCueParam):
             editor = self.cue_editors.get(edit.cue_id)
