@@ -205,6 +205,14 @@ class EditMachine(RuleBasedStateMachine):
     def set_input(self, i: int, channels: list[int]) -> None:
         self.apply(e.SetInput(self.any_track_id(i), channels))
 
+    @rule(i=PICK, j=PICK, via_send=st.booleans())
+    def route(self, i: int, j: int, via_send: bool) -> None:
+        dest = pick(["", *(b.id for b in self.project.buses())], j)
+        if via_send:
+            self.apply(e.SetParam(self.any_track_id(i), "sends.0.bus", dest))
+        else:
+            self.apply(e.SetTrackOutput(self.any_track_id(i), dest))
+
     @rule(i=PICK, path=st.sampled_from(sorted(PARAMS)), data=st.data(), drag=st.integers(1, 4))
     def set_param(self, i: int, path: str, data: st.DataObject, drag: int) -> None:
         track_id = self.any_track_id(i)
@@ -426,6 +434,8 @@ class EditMachine(RuleBasedStateMachine):
                 assert p.track(send.bus).kind is TrackKind.BUS
             assert track.output in {"", *(b.id for b in p.buses())}
             assert not (track.armed and track.record_safe)
+        for track in p.all_tracks():
+            assert track.id not in e.downstream(p, track.id), f"{track.name} feeds itself"
         assert [m.position for m in p.markers] == sorted(m.position for m in p.markers)
         for cue in p.cues:
             assert all(p.track(t).kind is not TrackKind.MASTER for t in cue.sends)

@@ -56,6 +56,7 @@ from app.session.edits import (
     SetRecordSafe,
     SetTempo,
     SetTrackColour,
+    SetTrackOutput,
     SplitClip,
     TrimClipEnd,
     TrimClipStart,
@@ -129,6 +130,8 @@ EDITS: dict[str, Callable[[], Edit]] = {
     "record safe": lambda: SetRecordSafe("vocal", True),
     "monitor": lambda: SetMonitor("vocal", "input"),
     "input": lambda: SetInput("vocal", [2, 3]),
+    "route to bus": lambda: SetTrackOutput("vocal", "reverb"),
+    "route to master": lambda: SetTrackOutput("guitar", ""),
     "fader": lambda: SetParam("vocal", "fader_db", -6.5),
     "eq gain": lambda: SetParam("master", "eq.2.gain_db", 3.0),
     "eq kind": lambda: SetParam("vocal", "eq.0.kind", "peak"),
@@ -217,6 +220,9 @@ REFUSALS: dict[str, tuple[Callable[[], Edit], str]] = {
     "unknown param": (lambda: SetParam("vocal", "eq.9.gain_db", 1.0), "no parameter"),
     "whole list": (lambda: SetParam("vocal", "eq", []), "not a single value"),
     "send to audio track": (lambda: SetParam("vocal", "sends.0.bus", "guitar"), "only go to a bus"),
+    "bus into itself": (lambda: SetTrackOutput("reverb", "reverb"), "would make a loop"),
+    "master into a bus": (lambda: SetTrackOutput("master", "reverb"), "cannot be routed"),
+    "output to audio track": (lambda: SetTrackOutput("vocal", "guitar"), "only feed a bus"),
     "bad eq kind": (lambda: SetParam("vocal", "eq.0.kind", "notch"), "not one of"),
     "negative move": (lambda: MoveClip("c1", -1), "before the start"),
     "move to bus": (lambda: MoveClip("c1", 0, "reverb"), "only audio tracks"),
@@ -432,6 +438,24 @@ def test_removing_a_bus_takes_its_sends_and_renumbers_send_automation() -> None:
     RemoveTrack("reverb").do(project)
     assert project.track("guitar").output == ""
     assert "reverb" not in project.cue("cue1").sends
+
+
+def test_routing_loops_through_sends_and_outputs_are_refused() -> None:
+    project = make_project()
+    project.tracks.append(Track("Delay", TrackKind.BUS, id="delay", output="reverb"))
+    project.track("reverb").strip.sends.append(Send("delay"))  # reverb -> delay -> reverb
+    before = copy.deepcopy(project)
+    with pytest.raises(EditError, match="Reverb into Delay would make a loop"):
+        SetParam("reverb", "sends.0.bus", "delay").do(project)
+    with pytest.raises(EditError, match="would make a loop"):
+        SetTrackOutput("delay", "delay").do(project)
+    project.master.strip.sends.append(Send("reverb"))
+    with pytest.raises(EditError, match="Master into Reverb would make a loop"):
+        SetParam("master", "sends.0.bus", "reverb").do(project)
+    project.master.strip.sends.clear()
+    assert project == before
+    SetTrackOutput("delay", "").do(project)
+    assert project.track("delay").output == ""
 
 
 def test_remove_cue_falls_back_to_main_and_drops_its_lanes() -> None:

@@ -58,6 +58,7 @@ __all__ = [
     "EditHistory",
     "param_label",
     "check_param_value",
+    "downstream",
     # tracks
     "AddTrack",
     "RemoveTrack",
@@ -69,6 +70,7 @@ __all__ = [
     "SetRecordSafe",
     "SetMonitor",
     "SetInput",
+    "SetTrackOutput",
     "SetParam",
     # media and clips
     "AddMedia",
@@ -306,6 +308,32 @@ def _check_media(media: MediaFile) -> None:
         raise EditError(f"The media sample rate {media.sample_rate!r} is not supported.")
 
 
+def downstream(project: Project, track_id: str) -> set[str]:
+    """Ids of every strip that `track_id` feeds, through outputs and sends, transitively."""
+    feeds: dict[str, set[str]] = {}
+    for t in project.tracks:
+        feeds[t.id] = {t.output or project.master.id} | {s.bus for s in t.strip.sends}
+    feeds[project.master.id] = {s.bus for s in project.master.strip.sends}
+    seen: set[str] = set()
+    todo = [track_id]
+    while todo:
+        for nxt in feeds.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _check_no_loop(project: Project, source: Track, dest_id: str) -> None:
+    """Refuse a route from `source` into `dest_id` when `dest_id` already feeds `source`."""
+    if dest_id == source.id or source.id in downstream(project, dest_id):
+        dest = project.track(dest_id)
+        raise EditError(
+            f"Routing {source.name} into {dest.name} would make a loop: "
+            f"{dest.name} already feeds {source.name}."
+        )
+
+
 # -- strip parameters ------------------------------------------------------------
 
 _PARAM_NAMES = {
@@ -388,8 +416,7 @@ def check_param_value(project: Project, track: Track, path: str, value: Any) -> 
         bus = _track(project, value) if isinstance(value, str) else None
         if bus is None or bus.kind is not TrackKind.BUS:
             raise EditError(f"A send can only go to a bus, not {value!r}.")
-        if bus.id == track.id:
-            raise EditError(f"{track.name} cannot send to itself.")
+        _check_no_loop(project, track, bus.id)
         return value
     raise EditError(f"{path!r} of {track.name} is not a single value that can be set.")
 
@@ -822,6 +849,34 @@ class SetInput(_SetFields):
                 f"An input is none, one channel or two different channels, not {channels}."
             )
         return {"input": InputAssign(channels)}
+
+
+class SetTrackOutput(_SetFields):
+    """Feed a track or bus into a bus (by id) or, with "", into the master."""
+
+    def __init__(self, track_id: str, output: str) -> None:
+        super().__init__()
+        self.track_id, self.output = track_id, output
+        self.label = "Set output"
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.track_id,)
+
+    def _target(self, project: Project) -> Track:
+        track = _track(project, self.track_id)
+        if track.kind is TrackKind.MASTER:
+            raise EditError("The master feeds the outputs; it cannot be routed into a bus.")
+        return track
+
+    def _compute(self, project: Project, track: Track) -> dict[str, Any]:
+        if self.output in ("", project.master.id):
+            return {"output": ""}
+        dest = _track(project, self.output) if isinstance(self.output, str) else None
+        if dest is None or dest.kind is not TrackKind.BUS:
+            raise EditError(f"A track can only feed a bus or the master, not {self.output!r}.")
+        _check_no_loop(project, track, dest.id)
+        self.label = f"Route {track.name} to {dest.name}"
+        return {"output": dest.id}
 
 
 class SetParam(Edit):
