@@ -260,6 +260,8 @@ REFUSALS: dict[str, tuple[Callable[[], Edit], str]] = {
     "move missing point": (
         lambda: MoveAutomationPoint("vocal", "fader_db", 7, 0, 0.0), "no point number 7"),
     "cue send for master": (lambda: SetCueSend("cue1", "master", level_db=0.0), "not the master"),
+    "new cue hearing the master": (
+        lambda: AddCue(CueMix("x", sends={"master": CueSend()})), "not the master"),
     "cue pan": (lambda: SetCueSend("cue1", "vocal", pan=2.0), "within -1 .. 1"),
     "cue output": (lambda: SetCueOutput("cue1", -2), "below 0"),
     "arm a safe track": (

@@ -1663,7 +1663,8 @@ class AddCue(Edit):
         _check_output(self.cue.output)
         _check_new_id(project, self.cue.id, "cue mix")
         for track_id in self.cue.sends:
-            _track(project, track_id)
+            if _track(project, track_id).kind is TrackKind.MASTER:
+                raise EditError("A cue mix is built from tracks and buses, not the master.")
         project.cues.append(copy.deepcopy(self.cue))
 
     def undo(self, project: Project) -> None:
