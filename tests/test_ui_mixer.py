@@ -399,3 +399,41 @@ def test_256_strips_scroll_and_meter(qtbot) -> None:
     feedback = Feedback(meters={t.id: StripMeter(0.5, 0.25) for t in project.all_tracks()})
     win.show_feedback(feedback, 0.033)
     assert win.strips[project.tracks[-1].id].meter.peak_text() == "-6.0"
+
+
+def test_the_qt_undo_stack_sees_a_fader_drag_as_one_command(qtbot) -> None:
+    from app.ui.undo import UndoMirror
+
+    project = make_project(1)
+    history = EditHistory(project)
+    mirror = UndoMirror(history)
+    win = MixerWindow(project, mirror, None)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    track = project.tracks[0]
+    fader = win.strips[track.id].fader
+    start = cap_centre(fader)
+    drag(fader, start, start + QPointF(0, -30), steps=10)
+    assert mirror.stack.count() == 1
+    mirror.stack.undo()
+    assert track.strip.fader_db == -6.0 and fader.value() == -6.0
+
+
+def test_automation_mode_and_monitor_are_edits_and_bad_room_values_are_refused(mixer) -> None:
+    from app.session.edits import EditError
+    from app.ui.mixer.mixer_edits import SetAutomationMode, SetControlRoom
+
+    track = mixer.project.tracks[0]
+    strip = mixer.strips[track.id]
+    strip.automation.menu().actions()[2].trigger()  # Touch
+    assert track.automation_mode == "touch" and strip.automation.text() == "Touch"
+    strip.monitor.click()
+    assert track.monitor == "input" and strip.monitor.text() == "Input"
+    mixer.history.undo()
+    assert track.monitor == "auto" and strip.monitor.text() == "Auto"
+    with pytest.raises(EditError, match="cannot listen to 'nowhere'"):
+        mixer.history.apply(SetControlRoom(source="nowhere"))
+    with pytest.raises(EditError, match="not one of"):
+        mixer.history.apply(SetAutomationMode(track.id, "sometimes"))
+    assert mixer.project.control_room.source == "main"

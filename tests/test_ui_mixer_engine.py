@@ -326,6 +326,10 @@ def test_screenshots_of_the_demo_mixer_and_a_cue_editor(demo, tmp_path, qtbot) -
         shot = win.grab()
         assert shot.width() == 1500
         assert shot.save(str(OUT / "mixer.png"))
+        win.set_narrow(True)
+        qtbot.wait(100)
+        assert win.grab().save(str(OUT / "mixer_narrow.png"))
+        win.set_narrow(False)
         editor = win.open_cue(project.cues[0].id)
         editor.resize(820, 560)
         qtbot.wait(100)
@@ -333,5 +337,54 @@ def test_screenshots_of_the_demo_mixer_and_a_cue_editor(demo, tmp_path, qtbot) -
         eq = win.open_eq(lead.id)
         qtbot.wait(100)
         assert eq.grab().save(str(OUT / "eq_editor.png"))
+    finally:
+        engine.close()
+
+
+def test_dim_and_cut_reach_the_control_room_output(tmp_path, qtbot) -> None:
+    project, folder = new_project(tmp_path)
+    add_track(project, folder, "Tone", tone(1000, -12, seconds=30.0))
+    engine = Engine(cr_out=0, main_out=2)
+    engine.load(project, folder)
+    capture = Capture()
+    engine.open(ClockBackend(RATE, 256, outputs=4, sink=capture))
+    try:
+        engine.play()
+        win = open_mixer(qtbot, project, engine, folder)
+        mark = capture.mark()
+        capture.wait(qtbot, mark, 40)
+        room0, main0 = rms_db(capture.since(mark)[:, 0]), rms_db(capture.since(mark)[:, 2])
+        qtbot.mouseClick(win.control_room.dim, LEFT)
+        mark = capture.mark()
+        capture.wait(qtbot, mark, 40)
+        dimmed = capture.since(mark)
+        assert rms_db(dimmed[:, 0]) == pytest.approx(room0 + project.control_room.dim_db, abs=0.2)
+        assert rms_db(dimmed[:, 2]) == pytest.approx(main0, abs=0.05)  # the main is untouched
+        qtbot.mouseClick(win.control_room.cut, LEFT)
+        mark = capture.mark()
+        capture.wait(qtbot, mark, 40)
+        assert np.abs(capture.since(mark)[:, 0]).max() == 0.0
+        win.history.undo()
+        win.history.undo()
+        mark = capture.mark()
+        capture.wait(qtbot, mark, 40)
+        assert rms_db(capture.since(mark)[:, 0]) == pytest.approx(room0, abs=0.1)
+    finally:
+        engine.close()
+
+
+def test_a_cue_on_a_pair_the_device_lacks_is_said_plainly(tmp_path, qtbot) -> None:
+    project, folder, _voice, _guitar = two_cue_project(tmp_path)
+    engine = Engine()
+    engine.load(project, folder)
+    engine.open(ClockBackend(RATE, 256, outputs=3))  # a device with an odd output count
+    try:
+        win = open_mixer(qtbot, project, engine, folder)
+        booth, drums = project.cues
+        booth_row, drums_row = win.cues.rows[booth.id], win.cues.rows[drums.id]
+        assert "right side is lost" in booth_row.notice.text()
+        assert not booth_row.notice.isHidden()
+        assert "does not exist" in drums_row.notice.text()
+        assert booth_row.output.currentText() == "Out 3-4 (mono)"
     finally:
         engine.close()

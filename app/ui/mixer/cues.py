@@ -360,7 +360,7 @@ class CueStrip(QFrame):
         self.pre = QPushButton("Pre")
         for b, tip in ((self.on, "Heard in this cue"), (self.pre, "Pre-fader (off: follows the "
                                                                   "main fader)")):
-            b.setObjectName("sb")
+            b.setObjectName("on" if b is self.on else "sb")
             b.setCheckable(True)
             b.setFixedHeight(18)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -382,7 +382,7 @@ class CueStrip(QFrame):
         pan_row.addWidget(self.pan)
         pan_row.addStretch(1)
         body.addLayout(pan_row)
-        self.fader = Fader()
+        self.fader = Fader(labels=True)
         self.fader.pressed.connect(ctx.close_merge)
         self.fader.moved.connect(self._level)
         self.fader.released.connect(ctx.close_merge)
@@ -452,6 +452,9 @@ class CueEditor(QDialog):
         self.copy.setFixedWidth(130)
         self.copy.clicked.connect(lambda: copy_main_mix(ctx, cue_id))
         top.addWidget(self.copy)
+        more_of = QLabel("More of")
+        more_of.setObjectName("dim")
+        top.addWidget(more_of)
         self.me = QComboBox()
         self.me.setToolTip("Whose sound to raise")
         top.addWidget(self.me)
@@ -502,7 +505,7 @@ class CueEditor(QDialog):
         mlay.addLayout(knobs)
         row = QHBoxLayout()
         row.addStretch(1)
-        self.master = Fader()
+        self.master = Fader(labels=True)
         self.master.pressed.connect(ctx.close_merge)
         self.master.moved.connect(lambda db: try_apply(ctx, E.SetCueParam(cue_id, "master_db",
                                                                           db), close=False))

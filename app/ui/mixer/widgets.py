@@ -117,12 +117,14 @@ class Fader(QWidget):
     released = Signal()
 
     CAP_W, CAP_H = 26, 38
+    LABEL_W = 18
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, labels: bool = False) -> None:
         super().__init__(parent)
+        self._labels = labels  # dB numbers beside the travel, where no meter scale is near
         self._db = 0.0
         self._drag: tuple[float, float] | None = None  # (start y, start position)
-        self.setMinimumSize(34, 150)
+        self.setMinimumSize(34 + (self.LABEL_W if labels else 0), 150)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.SizeVerCursor)
         self.setToolTip("Fader: drag (Shift for fine), wheel, double-click for 0 dB")
@@ -203,8 +205,8 @@ class Fader(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
-        w = self.width()
-        cx = w // 2
+        label_w = self.LABEL_W if self._labels else 0
+        cx = label_w + (self.width() - label_w) // 2
         top, bottom = self._travel()
         p.fillRect(cx - 2, top - 4, 4, bottom - top + 8, self._groove)
         p.setFont(self._font)
@@ -213,6 +215,11 @@ class Fader(QWidget):
             colour = self._unity if db == 0 else self._tick
             p.fillRect(cx - 11, y, 6, 1, colour)
             p.fillRect(cx + 5, y, 6, 1, colour)
+            if self._labels:
+                p.setPen(colour)
+                p.drawText(QRect(0, y - 6, label_w, 12),
+                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                           f"+{db}" if db > 0 else str(abs(db)))
         y = self._y(fader_pos(self._db))
         cap = QRectF(cx - self.CAP_W / 2, y - self.CAP_H / 2, self.CAP_W, self.CAP_H)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)

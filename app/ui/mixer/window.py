@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -38,7 +38,7 @@ from app.ui.mixer.control_room import ControlRoomPanel
 from app.ui.mixer.cues import CueContext, CueEditor, CuePanel, ask
 from app.ui.mixer.eq import EqEditor
 from app.ui.mixer.loudness import LoudnessPanel
-from app.ui.mixer.mixer_edits import SetControlRoom, SetStripParams
+from app.ui.mixer.mixer_edits import SetAutomationMode, SetControlRoom, SetStripParams
 from app.ui.mixer.strip import ChannelStrip, StripContext
 from app.ui.mixer.widgets import MASTER_BG, STRIP_BG
 from app.ui.theme import ui_font
@@ -61,7 +61,7 @@ QLabel#notice, QLabel#mixerMessage { color: #e0a23c; }
 QLabel#stripName { color: #eef0f3; background: #262a30; border-top: 1px solid #0f1113;
                    padding: 0 2px; }
 QLabel#loudValue { color: #eef0f3; }
-QPushButton#sb, QPushButton#mute, QPushButton#solo, QPushButton#arm,
+QPushButton#sb, QPushButton#on, QPushButton#mute, QPushButton#solo, QPushButton#arm,
 QPushButton#pb, QPushButton#source, QPushButton#listen, QPushButton#cut,
 QPushButton#clearSolo, QPushButton#delete, QPushButton#talkback {
     min-width: 0; padding: 0 3px; background: #2a2e35; color: #b8bfc8;
@@ -74,6 +74,7 @@ QPushButton#listen:hover { background: #333842; }
 QPushButton#sb:checked, QPushButton#pb:checked, QPushButton#source:checked,
 QPushButton#listen:checked { background: #e0a23c; color: #15171a; border-color: #e0a23c; }
 QPushButton#mute:checked { background: #d9843c; color: #15171a; border-color: #d9843c; }
+QPushButton#on:checked { background: #5fb58a; color: #15171a; border-color: #5fb58a; }
 QPushButton#solo:checked { background: #e8c94a; color: #15171a; border-color: #e8c94a; }
 QPushButton#arm:checked, QPushButton#cut:checked, QPushButton#talkback:checked {
     background: #d9534f; color: #15171a; border-color: #d9534f; }
@@ -95,6 +96,11 @@ QDialog#cueEditor, QDialog#eqEditor { background: #15171a; }
 """.replace("@strip", STRIP_BG).replace("@master", MASTER_BG)
 
 
+# Edits that change one strip's own settings (not which strips there are).
+_ONE_STRIP = (E.RenameTrack, E.SetTrackColour, E.SetArmed, E.SetRecordSafe, E.SetMonitor,
+              E.SetInput, SetAutomationMode)
+
+
 def _history(undo: UndoMirror | EditHistory) -> EditHistory:
     return undo.history if isinstance(undo, UndoMirror) else undo
 
@@ -104,6 +110,9 @@ class MixerWindow(QWidget):
 
     With `folder`, structural changes reload the engine (see `binder`); pass
     `bind_engine=False` when something else already forwards the history to the engine.
+    Reading the engine's feedback restarts its meters' hold, so there should be one
+    reader: with `poll=False` the window reads nothing and its owner, which already reads
+    feedback for the transport, hands each Feedback to `show_feedback`.
     """
 
     def __init__(
@@ -114,6 +123,7 @@ class MixerWindow(QWidget):
         folder: str | Path | None = None,
         parent: QWidget | None = None,
         bind_engine: bool = True,
+        poll: bool = True,
         meter_hz: float = METER_HZ,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -153,7 +163,8 @@ class MixerWindow(QWidget):
         self.meter_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.meter_timer.setInterval(max(1, int(1000 / meter_hz)))
         self.meter_timer.timeout.connect(self.tick)
-        if engine is not None:
+        self._poll = engine is not None and poll
+        if self._poll:
             self.meter_timer.start()
 
     # -- building ------------------------------------------------------------------------
@@ -259,6 +270,7 @@ class MixerWindow(QWidget):
         self.show_feedback(feedback, dt)
 
     def show_feedback(self, feedback: Any, dt: float) -> None:
+        """Show one Feedback (levels measured over the last `dt` seconds) on the meters."""
         meters = feedback.meters
         reductions = getattr(feedback, "gain_reduction", None)
         for track_id, strip in self.strips.items():
@@ -305,6 +317,8 @@ class MixerWindow(QWidget):
                     editor.refresh()
             if isinstance(edit, E.SetCueParam):
                 self.control_room.refresh()
+        elif isinstance(edit, _ONE_STRIP) and edit.track_id in self.strips:
+            self.strips[edit.track_id].refresh()
         elif isinstance(edit, E.AddCue | E.RemoveCue | E.RenameCue | E.SetCueOutput):
             self._sync_cues()
         elif isinstance(edit, SetControlRoom):
@@ -405,6 +419,12 @@ class MixerWindow(QWidget):
         editor.show()
         editor.raise_()
         return editor
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        if self._poll and not self.meter_timer.isActive():
+            self._last_tick = time.monotonic()
+            self.meter_timer.start()
+        super().showEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.meter_timer.stop()
