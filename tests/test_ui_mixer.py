@@ -396,6 +396,10 @@ def test_256_strips_scroll_and_meter(qtbot) -> None:
     bar = win.scroll.horizontalScrollBar()
     assert bar.maximum() > 200 * WIDE
     bar.setValue(bar.maximum())
+    QApplication.processEvents()
+    assert not win.strips[project.master.id].visibleRegion().isEmpty()  # pinned, always seen
+    assert not win.strips[project.tracks[-1].id].visibleRegion().isEmpty()
+    assert win.strips[project.tracks[0].id].visibleRegion().isEmpty()
     feedback = Feedback(meters={t.id: StripMeter(0.5, 0.25) for t in project.all_tracks()})
     win.show_feedback(feedback, 0.033)
     assert win.strips[project.tracks[-1].id].meter.peak_text() == "-6.0"

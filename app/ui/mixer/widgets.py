@@ -19,7 +19,6 @@ from collections.abc import Callable
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
-    QFont,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -605,7 +604,3 @@ class DbField(QLineEdit):
         self.setText(format_db(db))
         self.typed.emit(min(db, FADER_MAX_DB))
 
-
-def bold(font: QFont) -> QFont:
-    font.setWeight(QFont.Weight.DemiBold)
-    return font

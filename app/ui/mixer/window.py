@@ -216,7 +216,9 @@ class MixerWindow(QWidget):
         body.addWidget(self.scroll, 1)
         self.master_host = QVBoxLayout()
         self.master_host.setContentsMargins(0, 0, 0, 0)
+        body.addSpacing(6)
         body.addLayout(self.master_host)
+        body.addStretch(0)
 
         side = QWidget()
         side.setFixedWidth(SIDE_WIDTH)
@@ -378,6 +380,7 @@ class MixerWindow(QWidget):
                 strip.refresh()
             self.strips[tid] = strip
         self._order = order
+        self._fit_scroll()
 
     # -- actions -------------------------------------------------------------------------
 
@@ -387,10 +390,18 @@ class MixerWindow(QWidget):
         self.message.setToolTip(text)
         self._message_timer.start(MESSAGE_MS)
 
+    def _fit_scroll(self) -> None:
+        """Let the strips take only the width they need, so the master sits right after
+        them; with more strips than fit, the area scrolls and the master stays pinned."""
+        self.strips_host.adjustSize()
+        width = self.strips_host.sizeHint().width() + 2 * self.scroll.frameWidth()
+        self.scroll.setMaximumWidth(width)
+
     def set_narrow(self, narrow: bool) -> None:
         self._narrow = narrow
         for strip in self.strips.values():
             strip.set_narrow(narrow)
+        self._fit_scroll()
         if self.narrow_button.isChecked() != narrow:
             self.narrow_button.setChecked(narrow)
 
