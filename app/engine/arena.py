@@ -1,0 +1,428 @@
+"""The arena: every piece of state shared between the audio thread and the rest.
+
+One set of preallocated numpy arrays, sized at allocation for a capacity (strips,
+tracks with playback rings, cue mixes). The audio callback reaches them through a
+pointer table (`table`, one int64 address per array, in `ARRAYS` order) whose own
+address sits in a root holder (`Root`) that the callback dereferences every block.
+
+Ownership decides who may write what, which is how the sides stay lock-free:
+
+- UI (any Python thread through the Engine): parameter targets (`strip_p[TARGET]`,
+  `cue_p[TARGET]`, `cuehead_p[TARGET]`, `cr_p[TARGET]`), the idle plan slot, the
+  `ctl` array (plan index, command write counter, meter reset counter) and the
+  command records ahead of the write counter.
+- kernel: the `CUR` half of the parameter arrays (smoothed values), `fb` (transport
+  and counters), `meters`, `dsp_state`, `scratch`.
+- butler: the playback rings and `ring_ctl` (written counter, ready generation).
+
+The kernel also copies every device input into `capture` (frame k of the stream at
+row k mod ring size, k < fb[F_FRAMES]): the source for recording and for measuring.
+
+Parameters are float64 stores with a fixed per-strip layout (`PARAMS_PER_STRIP`,
+offsets named below). Levels are stored as linear gains, switches as 0.0 / 1.0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# -- capacities that are constants of the layout ------------------------------
+
+MAX_SENDS = 8
+MAX_BLOCK = 2048  # frames per kernel call; callers split longer device buffers
+EQ_BANDS = 4
+CMD_CAPACITY = 256  # records in the command ring (a power of two)
+CMD_FIELDS = 4  # op, a, b, c
+DSP_STATE_PER_STRIP = 64  # filter and detector states for the dsp/ kernels
+DEFAULT_RING_FRAMES = 1 << 17  # 2.7 s at 48 kHz per track
+
+TARGET = 0  # first index of a parameter array: what the UI asked for
+CUR = 1  # ...and the kernel's smoothed value
+
+# -- per-strip parameters ------------------------------------------------------
+
+P_TRIM = 0  # linear gain
+P_POLARITY = 1  # +1.0 normal, -1.0 inverted (ramped through zero, no click)
+P_PAN = 2  # -1 .. +1
+P_FADER = 3  # linear gain
+P_MUTE = 4  # 0/1
+P_SOLO = 5  # 0/1
+P_SOLO_ISOLATE = 6  # 0/1
+P_HPF_ON = 7
+P_HPF_FREQ = 8
+P_EQ_ON = 9
+P_EQ = 10  # EQ_BANDS records of EQ_FIELDS
+EQ_ENABLED, EQ_KIND, EQ_FREQ, EQ_GAIN_DB, EQ_Q = range(5)
+EQ_FIELDS = 5
+P_GATE_ON = P_EQ + EQ_BANDS * EQ_FIELDS  # 30
+P_GATE_THRESHOLD_DB = 31
+P_GATE_RANGE_DB = 32
+P_GATE_ATTACK_MS = 33
+P_GATE_RELEASE_MS = 34
+P_COMP_ON = 35
+P_COMP_THRESHOLD_DB = 36
+P_COMP_RATIO = 37
+P_COMP_KNEE_DB = 38
+P_COMP_ATTACK_MS = 39
+P_COMP_RELEASE_MS = 40
+P_COMP_MAKEUP_DB = 41
+P_DRIVE_ON = 42
+P_DRIVE_DB = 43
+P_AUDIBLE = 44  # kernel-owned: the mute/solo gain it derives and ramps
+P_PAN_L = 45  # kernel-owned: pan gains reached at the end of the last block
+P_PAN_R = 46
+P_POST_CUE = 47  # kernel-owned: fader x (1 - mute) last applied to post-fader cue taps
+P_SENDS = 48  # MAX_SENDS linear send levels
+PARAMS_PER_STRIP = P_SENDS + MAX_SENDS  # 56
+
+# Parameters that ramp across a block; everything else is taken as it stands.
+RAMPED = (P_TRIM, P_POLARITY, P_FADER, *range(P_SENDS, P_SENDS + MAX_SENDS))
+
+# -- per cue, per strip --------------------------------------------------------
+
+C_LEVEL = 0  # linear gain (0 when the cue send is disabled)
+C_PAN = 1
+C_PRE = 2  # 1 pre-fader, 0 post-fader
+C_PAN_L = 3  # kernel-owned pan gains
+C_PAN_R = 4
+CUE_PARAMS = 5
+
+# -- per cue head --------------------------------------------------------------
+
+CH_MASTER = 0  # linear gain
+CH_CLICK = 1  # linear gain of the click in this cue
+CH_TALKBACK = 2  # 1 when this cue receives talkback while it is held
+CH_LIMIT = 3  # kernel-owned: the safety limiter's current gain
+CUEHEAD_PARAMS = 4
+
+# -- control room --------------------------------------------------------------
+
+CR_SOURCE = 0  # -1 main, -2 external input pair, k >= 0: cue k
+CR_LEVEL = 1  # linear
+CR_DIM = 2  # 0/1
+CR_DIM_GAIN = 3  # linear
+CR_MONO = 4  # 0/1
+CR_CUT = 5  # 0/1
+CR_SOLO_MODE = 6  # 0 in place, 1 AFL, 2 PFL
+CR_CLICK_GAIN = 7  # linear, click level in the control room
+CR_CLICK_ON = 8  # 0/1 (the project's click switch)
+CR_BEAT_FRAMES = 9  # frames per beat
+CR_BEATS_PER_BAR = 10
+CR_SMALL_SPEAKER = 11
+CR_TALKBACK_INPUT = 12  # device input channel, -1 none
+CR_TALKBACK_GAIN = 13  # linear
+CR_TALKBACK_HELD = 14  # 0/1
+CR_EXT_INPUT = 15  # first channel of the external pair, -1 none
+CR_GAIN = 16  # kernel-owned: level x dim x cut x talkback dim, ramped
+CR_MONO_MIX = 17  # kernel-owned: 0 stereo .. 1 mono, ramped
+CR_SAMPLE_RATE = 18
+CR_PARAMS = 24
+
+SOLO_IN_PLACE, SOLO_AFL, SOLO_PFL = 0, 1, 2
+SOURCE_MAIN, SOURCE_EXT = -1, -2
+TALKBACK_DIM = 0.1  # -20 dB on the control room while talkback is held
+
+# -- plan: structure, two slots ------------------------------------------------
+
+H_STRIPS = 0  # strips in this plan, processing order is plan_order
+H_MASTER = 1  # strip index of the master
+H_CUES = 2
+H_MAIN_OUT = 3  # first output channel of the main pair
+H_CR_OUT = 4  # first output channel of the control-room pair
+PLAN_HEAD = 8
+
+S_KIND = 0  # 0 audio, 1 bus, 2 master
+S_RING = 1  # playback ring index, -1 none
+S_IN_L = 2  # device input channels, -1 none
+S_IN_R = 3
+S_MONITOR = 4  # 0 auto, 1 input, 2 off
+S_ARMED = 5
+S_OUTPUT = 6  # strip index of the bus or master this feeds, -1 for the master itself
+S_ACTIVE = 7  # 1 when the strip exists in this plan
+PLAN_STRIP = 8
+KIND_AUDIO, KIND_BUS, KIND_MASTER = 0, 1, 2
+MON_AUTO, MON_INPUT, MON_OFF = 0, 1, 2
+
+SEND_BUS = 0  # strip index of the destination bus, -1 unused
+SEND_PRE = 1
+PLAN_SEND = 2
+
+Q_OUT = 0  # first output channel of the cue's pair
+PLAN_CUE = 2
+
+# -- control (UI-written counters) -----------------------------------------------
+
+K_PLAN_INDEX = 0  # which plan slot the kernel uses
+K_CMD_WRITE = 1  # commands written (monotonic)
+K_METER_RESET = 2  # bumped by the reader after it took the meters
+K_IN_CHANNELS = 3  # device channel counts of the running backend
+K_OUT_CHANNELS = 4
+CTL_SIZE = 8
+
+# -- feedback (kernel-written) ---------------------------------------------------
+
+F_POSITION = 0  # timeline frame of the next block
+F_PLAYING = 1
+F_RECORDING = 2
+F_GEN = 3  # transport generation: bumped at each locate or loop change
+F_SEEK = 4  # timeline frame where the current generation starts
+F_LOOP_ON = 5
+F_LOOP_START = 6
+F_LOOP_END = 7
+F_WRAP = 8  # 1 when this generation wraps at the loop end
+F_CONSUMED = 9  # ring frames read in this generation
+F_CMD_READ = 10  # commands applied (monotonic)
+F_BLOCKS = 11  # kernel calls
+F_FRAMES = 12  # frames processed
+F_XRUNS = 13  # device status flags seen (under/overflows)
+F_LATE = 14  # blocks whose device time came later than expected
+F_UNDERRUNS = 15  # frames played as silence because a ring was not filled in time
+F_PLAN_ACK = 16  # the plan index the kernel used last
+F_METER_ACK = 17
+F_LAST_FLAGS = 18
+F_WAITING = 19  # 1 while playing is held for the butler's refill after a locate
+F_DEVICE_TIME = 20  # last device time seen, microseconds
+F_ROLL_FRAME = 21  # value of F_FRAMES when the current generation started rolling
+FB_SIZE = 24
+
+# -- butler ring control -------------------------------------------------------
+
+R_WRITTEN = 0  # ring frames written in the generation R_READY_GEN
+R_READY_GEN = 1  # generation the ring content belongs to (-1 none yet)
+RING_CTL = 4
+
+# -- meters per strip ------------------------------------------------------------
+
+M_PEAK = 0
+M_SUMSQ = 1  # sum of squares over both channels
+M_COUNT = 2  # samples counted into M_SUMSQ
+METERS = 4
+
+# -- commands ---------------------------------------------------------------------
+
+CMD_PLAY = 1
+CMD_STOP = 2
+CMD_LOCATE = 3  # a: frame
+CMD_LOOP = 4  # a: on, b: start, c: end
+CMD_RECORD = 5  # a: on
+
+# -- scratch rows ---------------------------------------------------------------
+
+SCR_PRE = 0  # a strip after its input stage (pre-pan)
+SCR_POST = 1  # after pan and fader
+SCR_PANNED = 2  # after pan, before the fader: pre-fader sends
+SCR_SOLO = 3  # AFL/PFL sum
+SCR_CR = 4  # control room
+SCR_MAIN = 5  # the master's output
+SCRATCH_ROWS = 6
+
+# The order of the arrays in the pointer table; the callback rebuilds them in this order.
+ARRAYS = (
+    "dims",
+    "strip_p",
+    "cue_p",
+    "cuehead_p",
+    "cr_p",
+    "plan_head",
+    "plan_strip",
+    "plan_send",
+    "plan_cue",
+    "plan_order",
+    "ctl",
+    "cmd",
+    "fb",
+    "meters",
+    "rings",
+    "ring_ctl",
+    "dsp_state",
+    "bus_acc",
+    "cue_acc",
+    "scratch",
+    "capture",
+)
+
+# dims: the capacities, so the callback can rebuild every shape from one array.
+D_STRIPS, D_TRACKS, D_CUES, D_RING, D_MAX_BLOCK, D_INPUTS = range(6)
+DIMS = 8
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """How many strips (tracks, buses and the master), playback tracks and cues fit."""
+
+    strips: int = 48
+    tracks: int = 32
+    cues: int = 4
+    ring_frames: int = DEFAULT_RING_FRAMES
+    inputs: int = 8  # device input channels kept in the capture ring
+
+    def fits(self, strips: int, tracks: int, cues: int) -> bool:
+        return strips <= self.strips and tracks <= self.tracks and cues <= self.cues
+
+    def grown_for(self, strips: int, tracks: int, cues: int) -> Capacity:
+        """A capacity with room for the given counts, doubling so growth stays rare."""
+
+        def grow(have: int, need: int) -> int:
+            while have < need:
+                have *= 2
+            return have
+
+        return Capacity(
+            grow(self.strips, strips),
+            grow(self.tracks, tracks),
+            grow(max(self.cues, 1), cues),
+            self.ring_frames,
+            self.inputs,
+        )
+
+
+class Arena:
+    """The preallocated arrays for one capacity, with their pointer table.
+
+    An Arena must stay referenced for as long as any stream may run over it: the
+    callback holds only raw addresses.
+    """
+
+    def __init__(self, capacity: Capacity = Capacity()) -> None:
+        ring = capacity.ring_frames
+        if ring & (ring - 1):
+            raise ValueError(f"ring size must be a power of two, not {ring}")
+        s, t, c = capacity.strips, capacity.tracks, capacity.cues
+        self.capacity = capacity
+        self.dims = np.zeros(DIMS, np.int64)
+        self.dims[[D_STRIPS, D_TRACKS, D_CUES, D_RING, D_MAX_BLOCK, D_INPUTS]] = (
+            s,
+            t,
+            c,
+            ring,
+            MAX_BLOCK,
+            capacity.inputs,
+        )
+        self.strip_p = np.zeros((2, s, PARAMS_PER_STRIP))
+        self.cue_p = np.zeros((2, c, s, CUE_PARAMS))
+        self.cuehead_p = np.zeros((2, c, CUEHEAD_PARAMS))
+        self.cr_p = np.zeros((2, CR_PARAMS))
+        self.plan_head = np.zeros((2, PLAN_HEAD), np.int64)
+        self.plan_strip = np.zeros((2, s, PLAN_STRIP), np.int64)
+        self.plan_send = np.full((2, s, MAX_SENDS, PLAN_SEND), -1, np.int64)
+        self.plan_cue = np.zeros((2, c, PLAN_CUE), np.int64)
+        self.plan_order = np.zeros((2, s), np.int64)
+        self.ctl = np.zeros(CTL_SIZE, np.int64)
+        self.cmd = np.zeros((CMD_CAPACITY, CMD_FIELDS))
+        self.fb = np.zeros(FB_SIZE, np.int64)
+        self.meters = np.zeros((s, METERS))
+        self.rings = np.zeros((t, ring, 2), np.float32)
+        self.ring_ctl = np.zeros(RING_CTL, np.int64)
+        self.dsp_state = np.zeros((s, DSP_STATE_PER_STRIP))
+        self.bus_acc = np.zeros((s, MAX_BLOCK, 2))
+        self.cue_acc = np.zeros((c, MAX_BLOCK, 2))
+        self.scratch = np.zeros((SCRATCH_ROWS, MAX_BLOCK, 2))
+        self.capture = np.zeros((ring, capacity.inputs), np.float32)
+        self.ring_ctl[R_READY_GEN] = -1
+        self._init_defaults()
+        self.table = np.array([getattr(self, name).ctypes.data for name in ARRAYS], np.int64)
+
+    def _init_defaults(self) -> None:
+        for half in (TARGET, CUR):
+            sp = self.strip_p[half]
+            sp[:, P_TRIM] = 1.0
+            sp[:, P_POLARITY] = 1.0
+            sp[:, P_FADER] = 1.0
+            sp[:, P_AUDIBLE] = 1.0
+            sp[:, P_POST_CUE] = 1.0
+            sp[:, P_PAN_L] = math.cos(math.pi / 4)
+            sp[:, P_PAN_R] = math.sin(math.pi / 4)
+            self.cue_p[half, :, :, C_PRE] = 1.0
+            self.cue_p[half, :, :, C_PAN_L] = math.cos(math.pi / 4)
+            self.cue_p[half, :, :, C_PAN_R] = math.sin(math.pi / 4)
+            self.cuehead_p[half, :, CH_MASTER] = 1.0
+            self.cuehead_p[half, :, CH_LIMIT] = 1.0
+            cr = self.cr_p[half]
+            cr[CR_SOURCE] = SOURCE_MAIN
+            cr[CR_LEVEL] = cr[CR_GAIN] = 1.0
+            cr[CR_DIM_GAIN] = 0.1
+            cr[CR_TALKBACK_INPUT] = cr[CR_EXT_INPUT] = -1.0
+            cr[CR_BEAT_FRAMES] = 24000.0
+            cr[CR_BEATS_PER_BAR] = 4.0
+            cr[CR_SAMPLE_RATE] = 48000.0
+        self.plan_strip[:, :, S_RING] = -1
+        self.plan_strip[:, :, S_IN_L] = -1
+        self.plan_strip[:, :, S_IN_R] = -1
+
+    def kernel_args(self) -> tuple[np.ndarray, ...]:
+        """The arrays in ARRAYS order, as process_block takes them."""
+        return tuple(getattr(self, name) for name in ARRAYS)
+
+    @property
+    def table_address(self) -> int:
+        return int(self.table.ctypes.data)
+
+    # -- the UI side of the command ring ------------------------------------------
+
+    def push_command(self, op: int, a: float = 0.0, b: float = 0.0, c: float = 0.0) -> None:
+        """Queue a transport command for the kernel's next block start.
+
+        Single producer: callers serialise (the Engine holds a lock around this).
+        """
+        w = int(self.ctl[K_CMD_WRITE])
+        if w - int(self.fb[F_CMD_READ]) >= CMD_CAPACITY:
+            raise RuntimeError("the engine is not taking commands (is the stream running?)")
+        self.cmd[w % CMD_CAPACITY] = (op, a, b, c)
+        self.ctl[K_CMD_WRITE] = w + 1
+
+    def commands_pending(self) -> int:
+        return int(self.ctl[K_CMD_WRITE] - self.fb[F_CMD_READ])
+
+    def take_state_from(self, old: Arena) -> None:
+        """Copy the UI-owned values of a smaller arena before this one replaces it.
+
+        The kernel-owned state (smoothed values, transport) is carried over by the
+        kernel itself when it first sees this arena, so nothing jumps.
+        """
+        s = min(old.capacity.strips, self.capacity.strips)
+        c = min(old.capacity.cues, self.capacity.cues)
+        self.strip_p[:, :s] = old.strip_p[:, :s]
+        self.cue_p[:, :c, :s] = old.cue_p[:, :c, :s]
+        self.cuehead_p[:, :c] = old.cuehead_p[:, :c]
+        self.cr_p[:] = old.cr_p
+        self.cmd[:] = old.cmd
+        self.ctl[K_CMD_WRITE] = old.ctl[K_CMD_WRITE]
+        self.ctl[K_METER_RESET] = old.ctl[K_METER_RESET]
+        self.ctl[K_IN_CHANNELS] = old.ctl[K_IN_CHANNELS]
+        self.ctl[K_OUT_CHANNELS] = old.ctl[K_OUT_CHANNELS]
+
+
+class Root:
+    """The one-element holder whose address the callback gets as userData.
+
+    root[0] is the address of the current arena's pointer table; root[1] is written
+    by the kernel with the table address it last ran on, which acknowledges a swap.
+    """
+
+    def __init__(self, arena: Arena) -> None:
+        self.array = np.zeros(2, np.int64)
+        self.arena = arena
+        self.retired: list[Arena] = []
+        self.array[0] = arena.table_address
+        self.array[1] = arena.table_address
+
+    @property
+    def address(self) -> int:
+        return int(self.array.ctypes.data)
+
+    def swap(self, arena: Arena) -> None:
+        """Point the kernel at a new arena; the old one stays alive until acknowledged."""
+        self.retired.append(self.arena)
+        self.arena = arena
+        self.array[0] = arena.table_address
+
+    def acknowledged(self) -> bool:
+        return int(self.array[1]) == int(self.array[0])
+
+    def release_retired(self) -> None:
+        """Drop the old arenas once the kernel runs on the current one."""
+        if self.acknowledged():
+            self.retired.clear()

@@ -1,0 +1,369 @@
+"""Where blocks come from: a device (PortAudio), a clock (no device) or a render.
+
+- PortAudioBackend opens a duplex interleaved float32 stream through the PortAudio
+  binding that sounddevice carries, with the numba cfunc of callback.py as its
+  callback and the Root holder's address as userData: the audio thread never runs
+  Python. It reports the latencies PortAudio gives and notices when the device has
+  gone (`failure()`), so the Engine can fall back.
+- ClockBackend runs the same kernel on a Python thread paced by time.monotonic, for
+  a machine with no usable device: the transport, meters and feedback keep working.
+- OfflineBackend runs the kernel as fast as it can for a render, calling the butler
+  synchronously before each block so every render of a project is bit-identical.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from app.engine import arena as A
+from app.engine.callback import build_callback, run_root
+
+STANDARD_RATES = (22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000)
+STALL_SECONDS = 1.5  # no block for this long on a running stream: the device is gone
+
+Progress = Callable[[str, float], None]
+
+
+class DeviceError(Exception):
+    """An audio device that cannot be opened as asked, with what it does support."""
+
+
+class ClockBackend:
+    """Runs the kernel on a Python thread at the pace of the clock; nothing is heard."""
+
+    name = "clock"
+
+    def __init__(
+        self,
+        samplerate: int = 48000,
+        blocksize: int = 128,
+        inputs: int = 2,
+        outputs: int = 2,
+        sink: Callable[[np.ndarray], None] | None = None,
+    ) -> None:
+        if not 0 < blocksize <= A.MAX_BLOCK:
+            raise DeviceError(f"block size {blocksize} is outside 1..{A.MAX_BLOCK}")
+        self.sink = sink  # receives a copy of every output block (what a device would play)
+        self.samplerate = samplerate
+        self.blocksize = blocksize
+        self.inputs = inputs
+        self.outputs = outputs
+        self.latency = (0.0, blocksize / samplerate)
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.late_blocks = 0
+
+    def start(self, root: A.Root, progress: Progress | None = None) -> None:
+        root.arena.ctl[A.K_IN_CHANNELS] = self.inputs
+        root.arena.ctl[A.K_OUT_CHANNELS] = self.outputs
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, args=(root,), name="glassroom-clock", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, root: A.Root) -> None:
+        inp = np.zeros((self.blocksize, self.inputs), np.float32)
+        out = np.zeros((self.blocksize, self.outputs), np.float32)
+        period = self.blocksize / self.samplerate
+        next_time = time.monotonic()
+        while not self._stop.is_set():
+            run_root(root.array, inp, out, 0, 0)
+            if self.sink is not None:
+                self.sink(out.copy())
+            next_time += period
+            wait = next_time - time.monotonic()
+            if wait > 0:
+                self._stop.wait(wait)
+            elif wait < -4 * period:
+                # Far behind (the machine was busy): count it and stop catching up.
+                self.late_blocks += 1
+                next_time = time.monotonic()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join(timeout)
+            self._thread = None
+
+    def failure(self) -> str | None:
+        return None
+
+    def cpu_load(self) -> float:
+        return 0.0
+
+
+def _device_summary(device: int) -> str:
+    import sounddevice as sd
+
+    info = sd.query_devices(device)
+    api = sd.query_hostapis(info["hostapi"])["name"]
+    return (
+        f"{info['name']} ({api}): {info['max_input_channels']} in, "
+        f"{info['max_output_channels']} out, default rate {info['default_samplerate']:.0f} Hz"
+    )
+
+
+def _supported_rates(device: int, inputs: int, outputs: int) -> list[int]:
+    import sounddevice as sd
+
+    rates = []
+    for rate in STANDARD_RATES:
+        try:
+            if outputs:
+                sd.check_output_settings(device, outputs, "float32", None, rate)
+            if inputs:
+                sd.check_input_settings(device, inputs, "float32", None, rate)
+            rates.append(rate)
+        except Exception:  # a refusal is the answer we are collecting
+            continue
+    return rates
+
+
+def find_device(device: int | str | None, hostapi: int | str | None, want_input: bool) -> int:
+    """The PortAudio device index for a name/index, optionally within a host API."""
+    import sounddevice as sd
+
+    devices = sd.query_devices()
+    apis = sd.query_hostapis()
+    api_index = None
+    if hostapi is not None:
+        names = [a["name"] for a in apis]
+        if isinstance(hostapi, int):
+            api_index = hostapi
+        else:
+            matches = [i for i, n in enumerate(names) if hostapi.lower() in n.lower()]
+            if not matches:
+                raise DeviceError(f"no audio system called {hostapi!r}; there are {names}")
+            api_index = matches[0]
+    if isinstance(device, int):
+        if not 0 <= device < len(devices):
+            raise DeviceError(f"there is no audio device {device}; there are {len(devices)}")
+        return device
+    candidates = [
+        i
+        for i, d in enumerate(devices)
+        if (api_index is None or d["hostapi"] == api_index)
+        and d["max_output_channels"] > 0
+        and (device is None or str(device).lower() in d["name"].lower())
+    ]
+    if device is None and api_index is not None and candidates:
+        default = apis[api_index]["default_output_device"]
+        return default if default in candidates else candidates[0]
+    if device is None:
+        default = sd.default.device[1]
+        if default is not None and default >= 0:
+            return int(default)
+        if candidates:
+            return candidates[0]
+        raise DeviceError("there is no audio output device on this machine")
+    if not candidates:
+        names = [d["name"] for d in devices]
+        raise DeviceError(f"no audio device matches {device!r}; there are {names}")
+    return candidates[0]
+
+
+class PortAudioBackend:
+    """A duplex float32 stream on a PortAudio device, called back by compiled code."""
+
+    name = "portaudio"
+
+    def __init__(
+        self,
+        device: int | str | None = None,
+        hostapi: int | str | None = None,
+        samplerate: int = 48000,
+        blocksize: int = 128,
+        inputs: int = 2,
+        outputs: int = 2,
+    ) -> None:
+        import sounddevice as sd
+
+        self._sd = sd
+        self.device = find_device(device, hostapi, inputs > 0)
+        self.samplerate = samplerate
+        self.blocksize = blocksize
+        info = sd.query_devices(self.device)
+        self.inputs = min(inputs, int(info["max_input_channels"]))
+        self.outputs = outputs
+        self.latency = (0.0, 0.0)
+        self._stream = None
+        self._keep: list[object] = []
+        self._root: A.Root | None = None
+        self._last_blocks = -1
+        self._last_progress = 0.0
+        self.summary = _device_summary(self.device)
+        self._check()
+
+    def _check(self) -> None:
+        sd = self._sd
+        if not 0 < self.blocksize <= 8192:
+            raise DeviceError(f"block size {self.blocksize} is outside 1..8192 frames")
+        try:
+            sd.check_output_settings(self.device, self.outputs, "float32", None, self.samplerate)
+            if self.inputs:
+                sd.check_input_settings(self.device, self.inputs, "float32", None, self.samplerate)
+        except Exception as e:
+            rates = _supported_rates(self.device, self.inputs, min(self.outputs, 2))
+            raise DeviceError(
+                f"{self.summary} refuses {self.samplerate} Hz with "
+                f"{self.inputs} in / {self.outputs} out ({e}); it supports "
+                f"{', '.join(map(str, rates)) or 'none of the standard rates'} Hz"
+            ) from e
+
+    def _params(self, kind: str, channels: int):
+        ffi, lib = self._sd._ffi, self._sd._lib
+        params = ffi.new("PaStreamParameters*")
+        params.device = self.device
+        params.channelCount = channels
+        params.sampleFormat = lib.paFloat32
+        info = lib.Pa_GetDeviceInfo(self.device)
+        params.suggestedLatency = (
+            info.defaultLowInputLatency if kind == "input" else info.defaultLowOutputLatency
+        )
+        params.hostApiSpecificStreamInfo = ffi.NULL
+        return params
+
+    def start(self, root: A.Root, progress: Progress | None = None) -> None:
+        ffi, lib = self._sd._ffi, self._sd._lib
+        callback = build_callback(progress)
+        root.arena.ctl[A.K_IN_CHANNELS] = self.inputs
+        root.arena.ctl[A.K_OUT_CHANNELS] = self.outputs
+        in_params = self._params("input", self.inputs) if self.inputs else ffi.NULL
+        out_params = self._params("output", self.outputs)
+        stream = ffi.new("PaStream**")
+        err = lib.Pa_OpenStream(
+            stream,
+            in_params,
+            out_params,
+            float(self.samplerate),
+            self.blocksize,
+            lib.paNoFlag,
+            ffi.cast("PaStreamCallback *", callback.address),
+            ffi.cast("void *", root.address),
+        )
+        if err != 0:
+            text = ffi.string(lib.Pa_GetErrorText(err)).decode(errors="replace")
+            raise DeviceError(
+                f"{self.summary} would not open at {self.samplerate} Hz, "
+                f"{self.blocksize} frames per block: {text}"
+            )
+        # The callback holds raw addresses only: keep everything it touches alive.
+        self._keep = [callback, in_params, out_params, stream, root]
+        self._root = root
+        self._stream = stream[0]
+        err = lib.Pa_StartStream(self._stream)
+        if err != 0:
+            text = ffi.string(lib.Pa_GetErrorText(err)).decode(errors="replace")
+            lib.Pa_CloseStream(self._stream)
+            self._stream = None
+            raise DeviceError(f"{self.summary} would not start: {text}")
+        info = lib.Pa_GetStreamInfo(self._stream)
+        self.latency = (float(info.inputLatency), float(info.outputLatency))
+        self._last_blocks = -1
+        self._last_progress = time.monotonic()
+
+    def failure(self) -> str | None:
+        """Why the stream has stopped delivering blocks, or None while it runs."""
+        if self._stream is None or self._root is None:
+            return None
+        lib = self._sd._lib
+        active = lib.Pa_IsStreamActive(self._stream)
+        if active != 1:
+            return f"the audio device {self.summary} stopped (code {active})"
+        blocks = int(self._root.arena.fb[A.F_BLOCKS])
+        now = time.monotonic()
+        if blocks != self._last_blocks:
+            self._last_blocks = blocks
+            self._last_progress = now
+        elif now - self._last_progress > STALL_SECONDS:
+            return f"the audio device {self.summary} stopped delivering audio"
+        return None
+
+    def cpu_load(self) -> float:
+        if self._stream is None:
+            return 0.0
+        return float(self._sd._lib.Pa_GetStreamCpuLoad(self._stream))
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop and close the stream; a dead device is abandoned after `timeout`."""
+        if self._stream is None:
+            return
+        stream, self._stream = self._stream, None
+        lib = self._sd._lib
+
+        def close() -> None:
+            lib.Pa_AbortStream(stream)
+            lib.Pa_CloseStream(stream)
+
+        closer = threading.Thread(target=close, name="glassroom-close-stream", daemon=True)
+        closer.start()
+        closer.join(timeout)
+        if closer.is_alive():
+            return  # keep self._keep: the stream may still hold the callback's addresses
+        self._keep = []
+
+
+class OfflineBackend:
+    """Runs the kernel as fast as possible over a private arena, block by block."""
+
+    name = "offline"
+
+    def __init__(self, samplerate: int = 48000, blocksize: int = 128, outputs: int = 2) -> None:
+        if not 0 < blocksize <= A.MAX_BLOCK:
+            raise ValueError(f"block size {blocksize} is outside 1..{A.MAX_BLOCK}")
+        self.samplerate = samplerate
+        self.blocksize = blocksize
+        self.outputs = outputs
+
+    def settle(self, arena: A.Arena) -> None:
+        """Run one silent block with the transport stopped.
+
+        Every smoothed value then sits exactly at its target, as it does in a stream
+        that has been running, so a render starts where live playback would.
+        """
+        from app.engine.mixer import process_block
+
+        arena.ctl[A.K_IN_CHANNELS] = 0
+        arena.ctl[A.K_OUT_CHANNELS] = self.outputs
+        inp = np.zeros((self.blocksize, 0), np.float32)
+        out = np.zeros((self.blocksize, self.outputs), np.float32)
+        process_block(*arena.kernel_args(), inp, out, 0, 0)
+
+    def run(
+        self,
+        arena: A.Arena,
+        frames: int,
+        before_block: Callable[[], None],
+        sink: Callable[[np.ndarray], None],
+        cancel: Callable[[], bool] | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> bool:
+        """Process `frames` frames, handing each output block to `sink`.
+
+        Returns False when cancelled. Commands already queued are taken first.
+        """
+        from app.engine.mixer import process_block
+
+        arena.ctl[A.K_IN_CHANNELS] = 0
+        arena.ctl[A.K_OUT_CHANNELS] = self.outputs
+        args = arena.kernel_args()
+        inp = np.zeros((self.blocksize, 0), np.float32)
+        out = np.zeros((self.blocksize, self.outputs), np.float32)
+        process_block(*args, inp[:0], out[:0], 0, 0)
+        done = 0
+        while done < frames:
+            if cancel is not None and cancel():
+                return False
+            n = min(self.blocksize, frames - done)
+            before_block()
+            process_block(*args, inp[:n], out[:n], 0, 0)
+            sink(out[:n])
+            done += n
+            if progress is not None:
+                progress(done / frames)
+        return True

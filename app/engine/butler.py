@@ -1,0 +1,337 @@
+"""The butler: the disk thread that keeps every track's playback ring ahead of the play.
+
+It wakes every 10 ms (or at once when poked), reads the kernel's transport
+generation, and writes each track's clips into its ring as the timeline will be
+played from the generation's start frame: after the loop end it continues from the
+loop start, exactly as the kernel advances its position, so a loop wraps gapless.
+A new generation (a locate or loop change) restarts the rings from the new frame and
+publishes it with `R_READY_GEN`; the kernel holds the transport until then.
+
+Rings are written in chunks aligned to CHUNK ring frames from the generation start,
+so the arithmetic (gains, fades, sums) is the same whoever runs the butler and
+however late it wakes: the offline render runs `service()` synchronously before each
+block and gets the very samples the live stream plays.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from app.engine import arena as A
+from app.session.model import FadeShape, Project, TrackKind
+
+CHUNK = 1024  # ring frames per write
+WAKE_SECONDS = 0.01
+
+
+def fade_curve(x: np.ndarray, shape: FadeShape) -> np.ndarray:
+    """A fade-in gain for progress x in [0, 1]; a fade-out uses fade_curve(1 - x)."""
+    if shape is FadeShape.LINEAR:
+        return x
+    if shape is FadeShape.EQUAL_POWER:
+        return np.sin(x * (math.pi / 2.0))
+    if shape is FadeShape.S_CURVE:
+        return 0.5 - 0.5 * np.cos(x * math.pi)
+    # LOG: straight in dB from -60 dB to 0 dB, pinned to exact silence at the start.
+    return np.where(x > 0.0, (np.power(1000.0, x - 1.0) - 0.001) / 0.999, 0.0)
+
+
+class Source:
+    """Read access to one media file: memory-mapped when it is float32 WAV."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._map: np.ndarray | None = None
+        self._file: sf.SoundFile | None = None
+        try:
+            from app.session.media import map_audio
+
+            self._map = map_audio(path)
+        except Exception:  # any unreadable header: fall back to libsndfile
+            self._file = sf.SoundFile(str(path))
+
+    @property
+    def frames(self) -> int:
+        if self._map is not None:
+            return int(self._map.shape[0])
+        return int(self._file.frames) if self._file is not None else 0
+
+    def read(self, start: int, frames: int) -> np.ndarray:
+        """float32 (frames, channels); shorter when the file ends first."""
+        if self._map is not None:
+            return np.asarray(self._map[start : start + frames])
+        assert self._file is not None
+        self._file.seek(start)
+        return self._file.read(frames, dtype="float32", always_2d=True)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._map = None
+
+
+@dataclass(frozen=True)
+class ClipPlay:
+    """What the butler needs of one clip: an immutable copy taken at load."""
+
+    media: str
+    position: int
+    length: int
+    source_offset: int
+    gain: float
+    fade_in: int
+    fade_in_shape: FadeShape
+    fade_out: int
+    fade_out_shape: FadeShape
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The playback content of a project: per ring index, its clips in order."""
+
+    tracks: tuple[tuple[int, tuple[ClipPlay, ...]], ...]
+    paths: dict[str, Path]  # media id -> file (placeholders left out)
+
+
+def make_schedule(
+    project: Project, folder: Path, rings: dict[str, int], placeholders: set[str]
+) -> Schedule:
+    """Snapshot the clips of every audio track, so the butler never reads the live Project."""
+    from app.engine.compile import db_to_gain
+    from app.session.store import resolve_media
+
+    tracks = []
+    for t in project.tracks:
+        if t.kind is not TrackKind.AUDIO or t.id not in rings:
+            continue
+        clips = tuple(
+            ClipPlay(
+                c.media,
+                c.position,
+                c.length,
+                c.source_offset,
+                db_to_gain(c.gain_db),
+                c.fade_in,
+                FadeShape(c.fade_in_shape),
+                c.fade_out,
+                FadeShape(c.fade_out_shape),
+            )
+            for c in t.clips
+            if not c.mute and c.length > 0
+        )
+        tracks.append((rings[t.id], clips))
+    paths = {}
+    for media_id, media in project.media.items():
+        if media_id not in placeholders:
+            paths[media_id] = resolve_media(folder, media)
+    return Schedule(tuple(tracks), paths)
+
+
+class Butler:
+    """Fills the playback rings of one arena from a Schedule.
+
+    `service()` does one pass and may be called from any single thread; `start()`
+    runs it every WAKE_SECONDS on a thread of its own.
+    """
+
+    def __init__(
+        self,
+        arena: A.Arena,
+        sample_rate: int,
+        ahead_seconds: float = 1.5,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> None:
+        self._lock = threading.RLock()
+        self._arena = arena
+        self._schedule = Schedule((), {})
+        self._sources: dict[str, Source | None] = {}
+        self._gen = -1
+        self._written = 0
+        self._on_warning = on_warning
+        self.warnings: list[str] = []
+        self.set_rate(sample_rate, ahead_seconds)
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.errors: list[str] = []
+
+    def set_rate(self, sample_rate: int, ahead_seconds: float = 1.5) -> None:
+        ring = self._arena.capacity.ring_frames
+        ahead = int(sample_rate * ahead_seconds)
+        self._ahead = max(CHUNK, min(ahead, ring - 2 * CHUNK))
+
+    # -- configuration (any thread) ----------------------------------------------
+
+    def set_schedule(self, schedule: Schedule) -> None:
+        with self._lock:
+            for media_id in list(self._sources):
+                if media_id not in schedule.paths:
+                    source = self._sources.pop(media_id)
+                    if source is not None:
+                        source.close()
+            self._schedule = schedule
+            self._gen = -1  # content changed: rewrite from the next generation
+
+    def set_arena(self, arena: A.Arena) -> None:
+        with self._lock:
+            self._arena = arena
+            self._gen = -1
+
+    def poke(self) -> None:
+        """Wake the thread now (after a locate) instead of at its next tick."""
+        self._wake.set()
+
+    # -- the work --------------------------------------------------------------------
+
+    def service(self) -> None:
+        """One pass: restart on a new generation, then fill every ring up to the target."""
+        with self._lock:
+            a = self._arena
+            fb = a.fb
+            gen = int(fb[A.F_GEN])
+            if gen != self._gen:
+                a.ring_ctl[A.R_READY_GEN] = -1
+                a.ring_ctl[A.R_WRITTEN] = 0
+                self._gen = gen
+                self._written = 0
+                self._seek = int(fb[A.F_SEEK])
+                self._wrap = int(fb[A.F_WRAP]) != 0
+                self._loop = (int(fb[A.F_LOOP_START]), int(fb[A.F_LOOP_END]))
+            size = a.capacity.ring_frames
+            while True:
+                if int(fb[A.F_GEN]) != gen:
+                    return
+                consumed = int(fb[A.F_CONSUMED]) if a.ring_ctl[A.R_READY_GEN] == gen else 0
+                if self._written < consumed:
+                    # The kernel ran past us: skip ahead, on the chunk grid.
+                    self._written = -(-consumed // CHUNK) * CHUNK
+                if self._written - consumed >= self._ahead or (
+                    self._written + CHUNK - consumed > size
+                ):
+                    return
+                self._write_chunk(a, self._written)
+                self._written += CHUNK
+                if int(fb[A.F_GEN]) != gen:
+                    return
+                a.ring_ctl[A.R_WRITTEN] = self._written
+                a.ring_ctl[A.R_READY_GEN] = gen
+
+    def _segments(self, k0: int, k1: int) -> list[tuple[int, int, int]]:
+        """(timeline start, frames, offset into the chunk) for ring frames [k0, k1)."""
+        out = []
+        k = k0
+        start, end = self._loop
+        while k < k1:
+            t = self._seek + k
+            if self._wrap and t >= end:
+                t = start + (t - end) % (end - start)
+            run = k1 - k
+            if self._wrap and t < end:
+                run = min(run, end - t)
+            out.append((t, run, k - k0))
+            k += run
+        return out
+
+    def _write_chunk(self, a: A.Arena, k0: int) -> None:
+        segments = self._segments(k0, k0 + CHUNK)
+        mask = a.capacity.ring_frames - 1
+        j0 = k0 & mask  # chunks never straddle the ring end: sizes are powers of two
+        for ring, clips in self._schedule.tracks:
+            buf = np.zeros((CHUNK, 2))
+            for t0, frames, off in segments:
+                for clip in clips:
+                    self._mix_clip(clip, t0, frames, buf[off : off + frames])
+            a.rings[ring, j0 : j0 + CHUNK] = buf
+
+    def _source(self, media_id: str) -> Source | None:
+        if media_id not in self._sources:
+            path = self._schedule.paths.get(media_id)
+            source = None
+            if path is not None:
+                try:
+                    source = Source(path)
+                except Exception as e:  # an unreadable file plays as silence
+                    self._warn(f"{path.name} cannot be read ({e}); it plays as silence")
+            self._sources[media_id] = source
+        return self._sources[media_id]
+
+    def _warn(self, text: str) -> None:
+        self.warnings.append(text)
+        if self._on_warning is not None:
+            self._on_warning(text)
+
+    def _mix_clip(self, clip: ClipPlay, t0: int, frames: int, out: np.ndarray) -> None:
+        a = max(t0, clip.position)
+        b = min(t0 + frames, clip.position + clip.length)
+        if a >= b:
+            return
+        source = self._source(clip.media)
+        if source is None:
+            return
+        rel0 = a - clip.position
+        src0 = clip.source_offset + rel0
+        if src0 < 0:
+            return
+        data = source.read(src0, b - a)
+        m = data.shape[0]
+        if m == 0 or data.shape[1] == 0:
+            return
+        rel = np.arange(rel0, rel0 + m, dtype=np.float64)
+        gain = np.full(m, clip.gain)
+        if clip.fade_in > 0:
+            inside = rel < clip.fade_in
+            if inside.any():
+                gain[inside] *= fade_curve(rel[inside] / clip.fade_in, clip.fade_in_shape)
+        if clip.fade_out > 0:
+            left = clip.length - rel
+            inside = left <= clip.fade_out
+            if inside.any():
+                x = (left[inside] - 1.0) / clip.fade_out
+                gain[inside] *= fade_curve(np.clip(x, 0.0, 1.0), clip.fade_out_shape)
+        left_ch = data[:, 0].astype(np.float64)
+        right_ch = data[:, 1].astype(np.float64) if data.shape[1] > 1 else left_ch
+        dst = out[a - t0 : a - t0 + m]
+        dst[:, 0] += left_ch * gain
+        dst[:, 1] += right_ch * gain
+
+    # -- the thread --------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="glassroom-butler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=5.0)
+        self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.service()
+            except Exception as e:  # the butler must survive a bad file
+                self.errors.append(str(e))
+                self._warn(f"playback read failed: {e}")
+            self._wake.wait(WAKE_SECONDS)
+            self._wake.clear()
+
+    def close(self) -> None:
+        self.stop()
+        with self._lock:
+            for source in self._sources.values():
+                if source is not None:
+                    source.close()
+            self._sources.clear()

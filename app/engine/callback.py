@@ -1,0 +1,172 @@
+"""The audio callback: a numba `@cfunc` with PortAudio's callback signature.
+
+PortAudio calls it on the audio thread with `userData` = the address of the Root
+holder. Each block it reads the current pointer table from the root, rebuilds numpy
+views of the arena with `numba.carray`, carries the kernel state over when the root
+points at a new arena, and runs `mixer.process_block` over the device buffers
+(interleaved float32) in pieces of at most MAX_BLOCK frames. It never enters the
+Python interpreter: no GIL, no allocation, no lock.
+
+`build_callback` compiles it (about a second cold; numba's cache makes the next start
+fast) and must run before the stream opens, never on the audio thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+from numba import carray, cfunc, njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from app.engine import arena as A
+from app.engine.mixer import carry_over, process_block
+
+PA_CONTINUE = 0
+
+# int callback(const void *input, void *output, unsigned long frameCount,
+#              const PaStreamCallbackTimeInfo *timeInfo,
+#              PaStreamCallbackFlags statusFlags, void *userData)
+PA_CALLBACK_SIG = types.intc(
+    types.voidptr, types.voidptr, types.ulong, types.voidptr, types.ulong, types.voidptr
+)
+
+
+@intrinsic
+def _address_as_pointer(typingctx, address):
+    """An int64 address as a void pointer, for numba.carray."""
+    sig = types.voidptr(address)
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], cgutils.voidptr_t)
+
+    return sig, codegen
+
+
+@njit(nogil=True, cache=True)
+def _views(table_address):
+    """The arena arrays behind a pointer table, in arena.ARRAYS order."""
+    tbl = carray(_address_as_pointer(table_address), len(A.ARRAYS), dtype=np.int64)
+    dims = carray(_address_as_pointer(tbl[0]), A.DIMS, dtype=np.int64)
+    s = dims[A.D_STRIPS]
+    t = dims[A.D_TRACKS]
+    c = dims[A.D_CUES]
+    ring = dims[A.D_RING]
+    mb = dims[A.D_MAX_BLOCK]
+    f8 = np.float64
+    i8 = np.int64
+    return (
+        dims,
+        carray(_address_as_pointer(tbl[1]), (2, s, A.PARAMS_PER_STRIP), dtype=f8),
+        carray(_address_as_pointer(tbl[2]), (2, c, s, A.CUE_PARAMS), dtype=f8),
+        carray(_address_as_pointer(tbl[3]), (2, c, A.CUEHEAD_PARAMS), dtype=f8),
+        carray(_address_as_pointer(tbl[4]), (2, A.CR_PARAMS), dtype=f8),
+        carray(_address_as_pointer(tbl[5]), (2, A.PLAN_HEAD), dtype=i8),
+        carray(_address_as_pointer(tbl[6]), (2, s, A.PLAN_STRIP), dtype=i8),
+        carray(_address_as_pointer(tbl[7]), (2, s, A.MAX_SENDS, A.PLAN_SEND), dtype=i8),
+        carray(_address_as_pointer(tbl[8]), (2, c, A.PLAN_CUE), dtype=i8),
+        carray(_address_as_pointer(tbl[9]), (2, s), dtype=i8),
+        carray(_address_as_pointer(tbl[10]), A.CTL_SIZE, dtype=i8),
+        carray(_address_as_pointer(tbl[11]), (A.CMD_CAPACITY, A.CMD_FIELDS), dtype=f8),
+        carray(_address_as_pointer(tbl[12]), A.FB_SIZE, dtype=i8),
+        carray(_address_as_pointer(tbl[13]), (s, A.METERS), dtype=f8),
+        carray(_address_as_pointer(tbl[14]), (t, ring, 2), dtype=np.float32),
+        carray(_address_as_pointer(tbl[15]), A.RING_CTL, dtype=i8),
+        carray(_address_as_pointer(tbl[16]), (s, A.DSP_STATE_PER_STRIP), dtype=f8),
+        carray(_address_as_pointer(tbl[17]), (s, mb, 2), dtype=f8),
+        carray(_address_as_pointer(tbl[18]), (c, mb, 2), dtype=f8),
+        carray(_address_as_pointer(tbl[19]), (A.SCRATCH_ROWS, mb, 2), dtype=f8),
+        carray(_address_as_pointer(tbl[20]), (ring, dims[A.D_INPUTS]), dtype=np.float32),
+    )
+
+
+@njit(nogil=True, cache=True)
+def _take_over(old_address, new_address):
+    o = _views(old_address)
+    w = _views(new_address)
+    carry_over(
+        o[1], o[2], o[3], o[4], o[12], o[13], o[16], w[1], w[2], w[3], w[4], w[12], w[13], w[16]
+    )
+
+
+@njit(nogil=True, cache=True)
+def run_root(root, inp, out, flags, device_time_us):
+    """One device buffer over the arena the root points at (the callback's body)."""
+    table = root[0]
+    if root[1] != table:
+        _take_over(root[1], table)
+        root[1] = table
+    v = _views(table)
+    n = out.shape[0]
+    mb = v[0][A.D_MAX_BLOCK]
+    done = 0
+    while done < n:
+        m = min(mb, n - done)
+        process_block(
+            v[0],
+            v[1],
+            v[2],
+            v[3],
+            v[4],
+            v[5],
+            v[6],
+            v[7],
+            v[8],
+            v[9],
+            v[10],
+            v[11],
+            v[12],
+            v[13],
+            v[14],
+            v[15],
+            v[16],
+            v[17],
+            v[18],
+            v[19],
+            v[20],
+            inp[done : done + m],
+            out[done : done + m],
+            flags,
+            device_time_us,
+        )
+        flags = 0
+        done += m
+
+
+def build_callback(progress: Callable[[str, float], None] | None = None):
+    """Compile the PortAudio callback; returns the numba cfunc (use `.address`).
+
+    The kernel is compiled (or loaded from numba's cache) by running it once over a
+    small arena from Python, which reports progress between the stages.
+    """
+    started = time.monotonic()
+    if progress is not None:
+        progress("Compiling the audio engine: mixer", 0.05)
+    warm = A.Arena(A.Capacity(strips=2, tracks=1, cues=1, ring_frames=A.MAX_BLOCK))
+    root = A.Root(warm)
+    inp = np.zeros((16, 2), np.float32)
+    out = np.zeros((16, 2), np.float32)
+    run_root(root.array, inp, out, 0, 0)
+    if progress is not None:
+        progress("Compiling the audio engine: callback", 0.6)
+    callback = _compile_cfunc()
+    if progress is not None:
+        progress(f"Audio engine ready ({time.monotonic() - started:.1f} s)", 1.0)
+    return callback
+
+
+def _compile_cfunc():
+    @cfunc(PA_CALLBACK_SIG, nopython=True, cache=True)
+    def pa_callback(inp_ptr, out_ptr, frames, time_info, status, user_data):
+        root = carray(user_data, 2, dtype=np.int64)
+        table = carray(_address_as_pointer(root[0]), len(A.ARRAYS), dtype=np.int64)
+        ctl = carray(_address_as_pointer(table[10]), A.CTL_SIZE, dtype=np.int64)
+        inp = carray(inp_ptr, (frames, ctl[A.K_IN_CHANNELS]), dtype=np.float32)
+        out = carray(out_ptr, (frames, ctl[A.K_OUT_CHANNELS]), dtype=np.float32)
+        stamp = carray(time_info, 3, dtype=np.float64)
+        run_root(root, inp, out, np.int64(status), np.int64(stamp[1] * 1e6))
+        return PA_CONTINUE
+
+    return pa_callback

@@ -1,0 +1,593 @@
+"""Engine: the one facade the UI and the CLI use to play, mix and render a project.
+
+It owns the arena (behind its Root), the butler thread, the backend and a watchdog.
+Every method is called from the GUI (or CLI) thread; nothing here blocks for long,
+and nothing the audio thread does ever calls back into Python: the UI polls
+`read_feedback()` on a timer.
+
+A device that fails to open, or vanishes while playing, is replaced by the
+ClockBackend; `fallback_reason` says why, and `messages` collects such notices.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from app.engine import arena as A
+from app.engine.backends import (
+    ClockBackend,
+    DeviceError,
+    OfflineBackend,
+    PortAudioBackend,
+    Progress,
+)
+from app.engine.butler import Butler, make_schedule
+from app.engine.compile import (
+    PlanError,
+    PlanMap,
+    compile_plan,
+    db_to_gain,
+    param_target,
+    plan_counts,
+    write_control_room,
+)
+from app.engine.mixer import carry_over
+from app.session.model import ControlRoom, Project, TrackKind
+
+WATCHDOG_SECONDS = 0.1
+
+__all__ = ["Engine", "Feedback", "RenderError", "StripMeter", "DeviceError", "PlanError"]
+
+
+class RenderError(Exception):
+    """A render that cannot be done as asked, with the reason."""
+
+
+@dataclass
+class StripMeter:
+    peak: float  # linear, held since the last read
+    rms: float  # linear, over the samples since the last read
+
+
+@dataclass
+class Feedback:
+    """A copy of what the kernel reports, taken at one moment."""
+
+    position: int = 0
+    playing: bool = False
+    recording: bool = False
+    waiting: bool = False  # playing, but held until the butler has refilled after a locate
+    loop: tuple[bool, int, int] = (False, 0, 0)
+    meters: dict[str, StripMeter] = field(default_factory=dict)  # by track id (and master)
+    dsp_load: float = 0.0
+    late_cycles: int = 0
+    xruns: int = 0
+    underrun_frames: int = 0
+    ring_fill: int = 0  # frames buffered ahead of the play position
+    blocks: int = 0
+    frames: int = 0  # frames the kernel has processed since the stream started
+    roll_frame: int = 0  # value of `frames` when the last locate or play started rolling
+    backend: str = ""
+    fallback_reason: str | None = None
+    sample_rate: int = 0
+    time: float = 0.0  # time.monotonic() at the read, to extrapolate the playhead
+
+
+@dataclass
+class RenderResult:
+    path: Path
+    frames: int
+    stems: dict[str, Path] = field(default_factory=dict)
+    peak: float = 0.0
+
+
+class Engine:
+    """Play, mix and render projects; see the module docstring."""
+
+    def __init__(
+        self, capacity: A.Capacity | None = None, cr_out: int = 0, main_out: int = 0
+    ) -> None:
+        self._lock = threading.RLock()
+        self._root = A.Root(A.Arena(capacity or A.Capacity()))
+        self._backend: ClockBackend | PortAudioBackend | None = None
+        self._butler = Butler(self._root.arena, 48000, on_warning=self._note)
+        self._map = PlanMap()
+        self._project: Project | None = None
+        self._folder: Path | None = None
+        self._main_out = main_out
+        self._cr_out = cr_out
+        self.fallback_reason: str | None = None
+        self.messages: list[str] = []
+        self._watchdog: threading.Thread | None = None
+        self._stop_watchdog = threading.Event()
+        self._talkback_held = False
+
+    # -- device --------------------------------------------------------------------
+
+    @property
+    def backend(self) -> ClockBackend | PortAudioBackend | None:
+        return self._backend
+
+    @property
+    def running(self) -> bool:
+        return self._backend is not None
+
+    def open(
+        self,
+        backend: str | ClockBackend | PortAudioBackend = "auto",
+        progress: Progress | None = None,
+        **options,
+    ) -> None:
+        """Start the audio: "auto" (a device, else the clock), "portaudio", "clock",
+        or a backend object. Options go to the backend (device, hostapi, samplerate,
+        blocksize, inputs, outputs). "auto" falls back and sets `fallback_reason`;
+        "portaudio" raises DeviceError instead.
+        """
+        with self._lock:
+            self.close()
+            if isinstance(backend, str):
+                if backend not in ("auto", "portaudio", "clock"):
+                    raise DeviceError(f"unknown backend {backend!r}: auto, portaudio or clock")
+                if backend == "clock":
+                    backend_obj = ClockBackend(**_clock_options(options))
+                else:
+                    try:
+                        backend_obj = PortAudioBackend(**options)
+                        self._start(backend_obj, progress)
+                        return
+                    except (DeviceError, OSError) as e:
+                        if backend == "portaudio":
+                            raise
+                        self._fall_back(f"no audio device: {e}", options)
+                        return
+            else:
+                backend_obj = backend
+            self._start(backend_obj, progress)
+
+    def _start(self, backend: ClockBackend | PortAudioBackend, progress: Progress | None) -> None:
+        self._butler.set_rate(backend.samplerate)
+        self._butler.start()
+        backend.start(self._root, progress)
+        self._backend = backend
+        if self._project is not None and backend.samplerate != self._project.sample_rate:
+            self._note(
+                f"the project is at {self._project.sample_rate} Hz but the device runs at "
+                f"{backend.samplerate} Hz; it plays at the wrong speed"
+            )
+        self._stop_watchdog.clear()
+        self._watchdog = threading.Thread(
+            target=self._watch, name="glassroom-watchdog", daemon=True
+        )
+        self._watchdog.start()
+
+    def _fall_back(self, reason: str, options: dict) -> None:
+        self.fallback_reason = reason
+        self._note(f"{reason}; running without sound")
+        self._start(ClockBackend(**_clock_options(options)), None)
+
+    def _watch(self) -> None:
+        while not self._stop_watchdog.wait(WATCHDOG_SECONDS):
+            backend = self._backend
+            if backend is None:
+                continue
+            reason = backend.failure()
+            if reason is not None:
+                with self._lock:
+                    if self._backend is not backend:
+                        continue
+                    self._backend = None
+                    backend.stop(timeout=0.5)
+                    options = {
+                        "samplerate": backend.samplerate,
+                        "blocksize": min(backend.blocksize, A.MAX_BLOCK),
+                        "inputs": backend.inputs,
+                        "outputs": backend.outputs,
+                    }
+                    self.fallback_reason = reason
+                    self._note(f"{reason}; running without sound")
+                    clock = ClockBackend(**options)
+                    clock.start(self._root)
+                    self._backend = clock
+            with self._lock:
+                self._root.release_retired()
+
+    def close(self) -> None:
+        """Stop the audio and the butler (the loaded project stays)."""
+        with self._lock:
+            self._stop_watchdog.set()
+            if self._watchdog is not None and self._watchdog is not threading.current_thread():
+                self._watchdog.join(timeout=2.0)
+            self._watchdog = None
+            if self._backend is not None:
+                self._backend.stop()
+                self._backend = None
+            self._butler.stop()
+
+    def _note(self, text: str) -> None:
+        self.messages.append(text)
+
+    # -- the project ----------------------------------------------------------------
+
+    def load(
+        self,
+        project: Project,
+        folder: str | os.PathLike[str],
+        placeholders: set[str] | frozenset[str] = frozenset(),
+    ) -> list[str]:
+        """Make `project` the one that plays (again after any structural edit).
+
+        `placeholders` are media ids whose files are missing: they play silence.
+        Returns warnings about routing the engine had to correct.
+        """
+        with self._lock:
+            self._project = project
+            self._folder = Path(folder)
+            strips, tracks, cues = plan_counts(project)
+            arena = self._root.arena
+            if not arena.capacity.fits(strips, tracks, cues):
+                arena = self._grow(arena.capacity.grown_for(strips, tracks, cues))
+            self._map = compile_plan(
+                project,
+                arena,
+                self._main_out,
+                self._cr_out,
+                running=self.running,
+            )
+            self._write_room_extras(arena)
+            schedule = make_schedule(project, self._folder, self._map.rings, set(placeholders))
+            self._butler.set_rate(project.sample_rate)
+            self._butler.set_schedule(schedule)
+            position = int(arena.fb[A.F_POSITION])
+            arena.push_command(
+                A.CMD_LOOP, float(project.loop.enabled), project.loop.start, project.loop.end
+            )
+            arena.push_command(A.CMD_LOCATE, position)
+            self._butler.poke()
+            return list(self._map.warnings)
+
+    def _grow(self, capacity: A.Capacity) -> A.Arena:
+        old = self._root.arena
+        new = A.Arena(capacity)
+        new.take_state_from(old)
+        if not self.running:
+            carry_over(
+                old.strip_p,
+                old.cue_p,
+                old.cuehead_p,
+                old.cr_p,
+                old.fb,
+                old.meters,
+                old.dsp_state,
+                new.strip_p,
+                new.cue_p,
+                new.cuehead_p,
+                new.cr_p,
+                new.fb,
+                new.meters,
+                new.dsp_state,
+            )
+        self._root.swap(new)
+        if not self.running:
+            self._root.array[1] = self._root.array[0]
+        self._butler.set_arena(new)
+        return new
+
+    def _write_room_extras(self, arena: A.Arena) -> None:
+        arena.cr_p[A.TARGET, A.CR_TALKBACK_HELD] = 1.0 if self._talkback_held else 0.0
+
+    def _strip(self, track_id: str) -> int:
+        try:
+            return self._map.strips[track_id]
+        except KeyError:
+            raise PlanError(f"no loaded track with id {track_id!r}") from None
+
+    def set_param(self, track_id: str, path: str, value: object) -> None:
+        """Set one strip parameter target (a StripParams path such as "fader_db").
+
+        Heard within one block; never rebuilds the plan.
+        """
+        with self._lock:
+            if self._project is None:
+                raise PlanError("no project is loaded")
+            s = self._strip(track_id)
+            offset, number = param_target(self._project.track(track_id).strip, path, value)
+            self._root.arena.strip_p[A.TARGET, s, offset] = number
+
+    def set_cue_send(
+        self,
+        cue_id: str,
+        track_id: str,
+        level_db: float | None = None,
+        pan: float | None = None,
+        enabled: bool | None = None,
+    ) -> None:
+        """Change one strip's level, pan or on/off in one cue mix."""
+        with self._lock:
+            if self._project is None:
+                raise PlanError("no project is loaded")
+            c = self._map.cues.get(cue_id)
+            if c is None:
+                raise PlanError(f"no loaded cue with id {cue_id!r}")
+            s = self._strip(track_id)
+            row = self._root.arena.cue_p[A.TARGET, c, s]
+            send = self._project.cue(cue_id).sends.get(track_id)
+            base_level = send.level_db if send is not None else -120.0
+            base_on = send.enabled if send is not None else False
+            level = base_level if level_db is None else level_db
+            on = base_on if enabled is None else enabled
+            row[A.C_LEVEL] = db_to_gain(level) if on else 0.0
+            if pan is not None:
+                row[A.C_PAN] = max(-1.0, min(1.0, float(pan)))
+
+    def set_cue_master(
+        self, cue_id: str, master_db: float | None = None, click_db: float | None = None
+    ) -> None:
+        with self._lock:
+            c = self._map.cues.get(cue_id)
+            if c is None:
+                raise PlanError(f"no loaded cue with id {cue_id!r}")
+            head = self._root.arena.cuehead_p[A.TARGET, c]
+            if master_db is not None:
+                head[A.CH_MASTER] = db_to_gain(master_db)
+            if click_db is not None:
+                head[A.CH_CLICK] = db_to_gain(click_db)
+
+    def set_control_room(
+        self,
+        room: ControlRoom | None = None,
+        *,
+        talkback_held: bool | None = None,
+        click: bool | None = None,
+    ) -> None:
+        """Apply the project's ControlRoom settings (or `room`), talkback and the click."""
+        with self._lock:
+            if self._project is None:
+                raise PlanError("no project is loaded")
+            arena = self._root.arena
+            write_control_room(arena, self._project, self._map, room)
+            if click is not None:
+                arena.cr_p[A.TARGET, A.CR_CLICK_ON] = 1.0 if click else 0.0
+            if talkback_held is not None:
+                self._talkback_held = talkback_held
+            self._write_room_extras(arena)
+
+    # -- transport -------------------------------------------------------------------
+
+    def _command(self, op: int, a: float = 0.0, b: float = 0.0, c: float = 0.0) -> None:
+        with self._lock:
+            self._root.arena.push_command(op, a, b, c)
+        self._butler.poke()
+
+    def play(self) -> None:
+        self._command(A.CMD_PLAY)
+
+    def stop(self) -> None:
+        self._command(A.CMD_STOP)
+
+    def locate(self, frame: int) -> None:
+        self._command(A.CMD_LOCATE, max(0, int(frame)))
+
+    def set_loop(self, enabled: bool, start: int, end: int) -> None:
+        if enabled and end <= start:
+            raise PlanError(f"a loop needs its end after its start (got {start}..{end})")
+        self._command(A.CMD_LOOP, 1.0 if enabled else 0.0, int(start), int(end))
+
+    def record(self, enabled: bool) -> None:
+        self._command(A.CMD_RECORD, 1.0 if enabled else 0.0)
+
+    def wait_commands(self, timeout: float = 1.0) -> bool:
+        """Wait until the kernel has taken every queued command (False on timeout)."""
+        deadline = time.monotonic() + timeout
+        while self._root.arena.commands_pending() > 0:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+        return True
+
+    # -- feedback --------------------------------------------------------------------
+
+    def read_feedback(self) -> Feedback:
+        """Copy the kernel's feedback; meters restart holding from this read."""
+        with self._lock:
+            arena = self._root.arena
+            fb = arena.fb.copy()
+            meters = arena.meters.copy()
+            arena.ctl[A.K_METER_RESET] += 1
+            backend = self._backend
+            out = Feedback(
+                position=int(fb[A.F_POSITION]),
+                playing=bool(fb[A.F_PLAYING]),
+                recording=bool(fb[A.F_RECORDING]),
+                waiting=bool(fb[A.F_WAITING]),
+                loop=(bool(fb[A.F_LOOP_ON]), int(fb[A.F_LOOP_START]), int(fb[A.F_LOOP_END])),
+                dsp_load=backend.cpu_load() if backend is not None else 0.0,
+                late_cycles=int(fb[A.F_LATE])
+                + (backend.late_blocks if isinstance(backend, ClockBackend) else 0),
+                xruns=int(fb[A.F_XRUNS]),
+                underrun_frames=int(fb[A.F_UNDERRUNS]),
+                ring_fill=int(arena.ring_ctl[A.R_WRITTEN] - fb[A.F_CONSUMED])
+                if arena.ring_ctl[A.R_READY_GEN] == fb[A.F_GEN]
+                else 0,
+                blocks=int(fb[A.F_BLOCKS]),
+                frames=int(fb[A.F_FRAMES]),
+                roll_frame=int(fb[A.F_ROLL_FRAME]),
+                backend=backend.name if backend is not None else "",
+                fallback_reason=self.fallback_reason,
+                sample_rate=backend.samplerate if backend is not None else 0,
+                time=time.monotonic(),
+            )
+            for track_id, s in self._map.strips.items():
+                count = meters[s, A.M_COUNT]
+                rms = float(np.sqrt(meters[s, A.M_SUMSQ] / count)) if count > 0 else 0.0
+                out.meters[track_id] = StripMeter(float(meters[s, A.M_PEAK]), rms)
+            return out
+
+    def read_capture(self, start: int, frames: int) -> np.ndarray:
+        """A copy of the device inputs for stream frames [start, start + frames).
+
+        Stream frames count from the start of the stream, as `Feedback.frames` does.
+        Raises ValueError when they are not all captured yet or already overwritten.
+        """
+        with self._lock:
+            arena = self._root.arena
+            have = int(arena.fb[A.F_FRAMES])
+            size = arena.capture.shape[0]
+            if start + frames > have:
+                raise ValueError(f"frames up to {start + frames} asked, {have} captured so far")
+            if start < have - size:
+                raise ValueError(f"frame {start} is gone from the capture ring (now at {have})")
+            rows = (np.arange(start, start + frames) & (size - 1)).astype(np.intp)
+            return arena.capture[rows].copy()
+
+    # -- render ------------------------------------------------------------------------
+
+    def render(
+        self,
+        project: Project,
+        folder: str | os.PathLike[str],
+        out_path: str | os.PathLike[str],
+        range: tuple[int, int] | None = None,
+        stems_dir: str | os.PathLike[str] | None = None,
+        cue: str | None = None,
+        progress: Callable[[float], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+        placeholders: set[str] | frozenset[str] = frozenset(),
+        blocksize: int = 128,
+    ) -> RenderResult | None:
+        """Render the main mix (or one cue mix) of [start, end) to a float32 WAV.
+
+        Runs the live kernel offline over a private arena, so it neither disturbs
+        playback nor differs from it. `stems_dir` also writes each audio track alone
+        (through its strip and the master) as `<track name>.wav`. Never overwrites a
+        file. Returns None when cancelled (nothing is left behind).
+        """
+        start, end = range if range is not None else (0, project.length())
+        if end <= start:
+            raise RenderError(f"nothing to render: the range {start}..{end} is empty")
+        out_path = Path(out_path)
+        targets = [out_path]
+        stems: dict[str, Path] = {}
+        if stems_dir is not None:
+            for t in project.tracks:
+                if t.kind is TrackKind.AUDIO:
+                    stems[t.id] = Path(stems_dir) / f"{_safe_name(t.name)}.wav"
+            targets += stems.values()
+        for path in targets:
+            if path.exists():
+                raise RenderError(f"{path} already exists; choose another name")
+        if len(set(targets)) != len(targets):
+            raise RenderError("two tracks have the same name; their stems would collide")
+        parts = [(None, out_path)] + list(stems.items())
+        total = len(parts)
+        peak = 0.0
+        for i, (solo_id, path) in enumerate(parts):
+
+            def step(f: float, i: int = i) -> None:
+                if progress is not None:
+                    progress((i + f) / total)
+
+            result = self._render_one(
+                project,
+                Path(folder),
+                path,
+                start,
+                end,
+                cue,
+                solo_id,
+                step,
+                cancel,
+                set(placeholders),
+                blocksize,
+            )
+            if result is None:
+                return None
+            if solo_id is None:
+                peak = result
+        return RenderResult(out_path, end - start, stems, peak)
+
+    def _render_one(
+        self,
+        project: Project,
+        folder: Path,
+        path: Path,
+        start: int,
+        end: int,
+        cue: str | None,
+        solo_id: str | None,
+        progress: Callable[[float], None],
+        cancel: Callable[[], bool] | None,
+        placeholders: set[str],
+        blocksize: int,
+    ) -> float | None:
+        strips, tracks, cues = plan_counts(project)
+        arena = A.Arena(A.Capacity(strips, max(tracks, 1), max(cues, 1)))
+        main_out, cr_out = 0, -2
+        if cue is not None:
+            if cue not in {c.id for c in project.cues}:
+                raise RenderError(f"there is no cue mix with id {cue!r}")
+            main_out = -2
+        mapping = compile_plan(project, arena, main_out, cr_out)
+        if cue is not None:
+            p = int(arena.ctl[A.K_PLAN_INDEX])
+            arena.plan_cue[p, :, A.Q_OUT] = -2
+            arena.plan_cue[p, mapping.cues[cue], A.Q_OUT] = 0
+        if solo_id is not None:
+            for track_id, s in mapping.strips.items():
+                if track_id != solo_id and track_id in mapping.rings:
+                    arena.strip_p[:, s, A.P_FADER] = 0.0
+        butler = Butler(arena, project.sample_rate)
+        butler.set_schedule(make_schedule(project, folder, mapping.rings, placeholders))
+        backend = OfflineBackend(project.sample_rate, blocksize)
+        backend.settle(arena)
+        arena.push_command(A.CMD_LOCATE, start)
+        arena.push_command(A.CMD_PLAY)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(suffix=".wav", prefix=".render-", dir=path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        peak = 0.0
+        try:
+            with sf.SoundFile(tmp, "w", project.sample_rate, 2, subtype="FLOAT", format="WAV") as f:
+
+                def sink(block: np.ndarray) -> None:
+                    nonlocal peak
+                    f.write(block[:, :2])
+                    peak = max(peak, float(np.max(np.abs(block[:, :2]), initial=0.0)))
+
+                finished = backend.run(arena, end - start, butler.service, sink, cancel, progress)
+            if not finished:
+                tmp.unlink()
+                return None
+            try:
+                os.link(tmp, path)  # unlike a rename, never replaces a file
+            except FileExistsError:
+                raise RenderError(
+                    f"{path} appeared while rendering; the render is kept as {tmp}"
+                ) from None
+            tmp.unlink()
+        except BaseException:
+            if tmp.exists() and not path.exists():
+                tmp.unlink()
+            raise
+        finally:
+            butler.close()
+        return peak
+
+
+def _clock_options(options: dict) -> dict:
+    keys = ("samplerate", "blocksize", "inputs", "outputs")
+    return {k: v for k, v in options.items() if k in keys}
+
+
+def _safe_name(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in " -_." else "_" for ch in name).strip(" .")
+    return cleaned or "track"

@@ -1,0 +1,745 @@
+"""The per-block mixer kernel, shared by every backend.
+
+`process_block` is one `@njit(nogil=True)` function over the arena arrays: the
+PortAudio callback (callback.py) calls it from a numba `@cfunc` on the audio thread,
+and the ClockBackend and OfflineBackend call it from Python, so the same compiled code
+is what plays, what runs without a device and what renders.
+
+Per block: meter reset and transport commands at the block start; the plan slot is
+read once; each strip in plan order takes its source (playback ring, device input or
+bus sum), scrubs NaN/Inf, applies trim and polarity, its DSP chain, pan, fader with
+mute/solo, and feeds sends, cue mixes, the AFL/PFL bus and its destination. Then the
+cue mixes (click, talkback, master level, safety limiter), the control room, and the
+outputs. Parameters ramp linearly from the kernel's current value to the UI's target
+across each block, reaching it on the block's last frame.
+
+The kernel allocates nothing: every buffer it uses lives in the arena.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from app.dsp.pan import balance_gains, pan_gains
+from app.engine.arena import (
+    C_LEVEL,
+    C_PAN,
+    C_PAN_L,
+    C_PAN_R,
+    C_PRE,
+    CH_CLICK,
+    CH_LIMIT,
+    CH_MASTER,
+    CH_TALKBACK,
+    CMD_CAPACITY,
+    CMD_LOCATE,
+    CMD_LOOP,
+    CMD_PLAY,
+    CMD_RECORD,
+    CMD_STOP,
+    CR_BEAT_FRAMES,
+    CR_BEATS_PER_BAR,
+    CR_CLICK_GAIN,
+    CR_CLICK_ON,
+    CR_CUT,
+    CR_DIM,
+    CR_DIM_GAIN,
+    CR_EXT_INPUT,
+    CR_GAIN,
+    CR_LEVEL,
+    CR_MONO,
+    CR_MONO_MIX,
+    CR_SAMPLE_RATE,
+    CR_SOLO_MODE,
+    CR_SOURCE,
+    CR_TALKBACK_GAIN,
+    CR_TALKBACK_HELD,
+    CR_TALKBACK_INPUT,
+    CUR,
+    F_BLOCKS,
+    F_CMD_READ,
+    F_CONSUMED,
+    F_DEVICE_TIME,
+    F_FRAMES,
+    F_GEN,
+    F_LAST_FLAGS,
+    F_LATE,
+    F_LOOP_END,
+    F_LOOP_ON,
+    F_LOOP_START,
+    F_METER_ACK,
+    F_PLAN_ACK,
+    F_PLAYING,
+    F_POSITION,
+    F_RECORDING,
+    F_ROLL_FRAME,
+    F_SEEK,
+    F_UNDERRUNS,
+    F_WAITING,
+    F_WRAP,
+    F_XRUNS,
+    H_CR_OUT,
+    H_CUES,
+    H_MAIN_OUT,
+    H_STRIPS,
+    K_CMD_WRITE,
+    K_METER_RESET,
+    K_PLAN_INDEX,
+    KIND_AUDIO,
+    KIND_MASTER,
+    M_COUNT,
+    M_PEAK,
+    M_SUMSQ,
+    MAX_SENDS,
+    MON_AUTO,
+    MON_INPUT,
+    P_AUDIBLE,
+    P_FADER,
+    P_MUTE,
+    P_PAN,
+    P_PAN_L,
+    P_PAN_R,
+    P_POLARITY,
+    P_POST_CUE,
+    P_SENDS,
+    P_SOLO,
+    P_SOLO_ISOLATE,
+    P_TRIM,
+    Q_OUT,
+    R_READY_GEN,
+    R_WRITTEN,
+    S_ARMED,
+    S_IN_L,
+    S_IN_R,
+    S_KIND,
+    S_MONITOR,
+    S_OUTPUT,
+    S_RING,
+    SCR_CR,
+    SCR_MAIN,
+    SCR_PANNED,
+    SCR_POST,
+    SCR_PRE,
+    SCR_SOLO,
+    SEND_BUS,
+    SEND_PRE,
+    SOLO_AFL,
+    SOLO_IN_PLACE,
+    SOLO_PFL,
+    SOURCE_EXT,
+    TALKBACK_DIM,
+    TARGET,
+)
+
+LIMIT_CEILING = 0.891  # -1 dBFS: the cue safety limiter never lets a peak past this
+LIMIT_RELEASE = 0.9995  # per-sample recovery of the limiter gain (about 40 ms at 48 kHz)
+CLICK_SECONDS = 0.03
+CLICK_DECAY_SECONDS = 0.006
+
+
+@njit(nogil=True, cache=True)
+def timeline_frame(fb, k):
+    """The timeline frame of ring frame k of the current transport generation.
+
+    The butler writes the rings with the same mapping, which is what keeps a loop
+    wrap gapless and sample-exact.
+    """
+    t = fb[F_SEEK] + k
+    if fb[F_WRAP] != 0:
+        end = fb[F_LOOP_END]
+        if t >= end:
+            length = end - fb[F_LOOP_START]
+            t = fb[F_LOOP_START] + (t - end) % length
+    return t
+
+
+@njit(nogil=True, cache=True)
+def _start_generation(fb, frame):
+    # The generation is bumped last: the butler reads it first, then the rest.
+    fb[F_SEEK] = frame
+    fb[F_CONSUMED] = 0
+    fb[F_POSITION] = frame
+    wraps = fb[F_LOOP_ON] != 0 and fb[F_LOOP_END] > fb[F_LOOP_START] and frame < fb[F_LOOP_END]
+    fb[F_WRAP] = 1 if wraps else 0
+    fb[F_GEN] += 1
+
+
+@njit(nogil=True, cache=True)
+def _apply_commands(ctl, cmd, fb):
+    r = fb[F_CMD_READ]
+    w = ctl[K_CMD_WRITE]
+    while r < w:
+        rec = cmd[r % CMD_CAPACITY]
+        op = int(rec[0])
+        if op == CMD_PLAY:
+            fb[F_PLAYING] = 1
+        elif op == CMD_STOP:
+            fb[F_PLAYING] = 0
+            fb[F_RECORDING] = 0
+        elif op == CMD_LOCATE:
+            _start_generation(fb, max(0, int(rec[1])))
+        elif op == CMD_LOOP:
+            fb[F_LOOP_ON] = 1 if rec[1] != 0.0 else 0
+            fb[F_LOOP_START] = int(rec[2])
+            fb[F_LOOP_END] = int(rec[3])
+            # The butler rewrites the ring as the new looped timeline from here on.
+            _start_generation(fb, fb[F_POSITION])
+        elif op == CMD_RECORD:
+            fb[F_RECORDING] = 1 if rec[1] != 0.0 else 0
+        r += 1
+    fb[F_CMD_READ] = r
+
+
+@njit(nogil=True, cache=True)
+def _ramp_mul(buf, n, g0, g1):
+    if g0 == g1:
+        if g1 != 1.0:
+            for i in range(n):
+                buf[i, 0] *= g1
+                buf[i, 1] *= g1
+        return
+    step = (g1 - g0) / n
+    for i in range(n):
+        g = g0 + step * (i + 1)
+        buf[i, 0] *= g
+        buf[i, 1] *= g
+
+
+@njit(nogil=True, cache=True)
+def _ramp_add(src, dst, n, g0, g1):
+    """dst += src x a gain ramp."""
+    if g0 == g1:
+        if g1 != 0.0:
+            for i in range(n):
+                dst[i, 0] += src[i, 0] * g1
+                dst[i, 1] += src[i, 1] * g1
+        return
+    step = (g1 - g0) / n
+    for i in range(n):
+        g = g0 + step * (i + 1)
+        dst[i, 0] += src[i, 0] * g
+        dst[i, 1] += src[i, 1] * g
+
+
+@njit(nogil=True, cache=True)
+def _pan_into(src, dst, n, l0, r0, l1, r1, level0, level1, add):
+    """dst (=|+=) src x per-side pan gains x level, each ramped from 0 to 1 values."""
+    sl = (l1 * level1 - l0 * level0) / n
+    sr = (r1 * level1 - r0 * level0) / n
+    gl0 = l0 * level0
+    gr0 = r0 * level0
+    for i in range(n):
+        gl = gl0 + sl * (i + 1)
+        gr = gr0 + sr * (i + 1)
+        if add:
+            dst[i, 0] += src[i, 0] * gl
+            dst[i, 1] += src[i, 1] * gr
+        else:
+            dst[i, 0] = src[i, 0] * gl
+            dst[i, 1] = src[i, 1] * gr
+
+
+@njit(nogil=True, cache=True)
+def _click(t, beat_frames, beats_per_bar, sr):
+    """The metronome's sample at timeline frame t: a decaying sine burst on each beat."""
+    if beat_frames <= 0.0:
+        return 0.0
+    beat = math.floor(t / beat_frames)
+    phase = t - beat * beat_frames
+    if phase >= CLICK_SECONDS * sr:
+        return 0.0
+    bar = max(1.0, beats_per_bar)
+    freq = 2000.0 if beat - math.floor(beat / bar) * bar == 0.0 else 1000.0
+    env = math.exp(-phase / (CLICK_DECAY_SECONDS * sr))
+    return 0.5 * env * math.sin(2.0 * math.pi * freq * phase / sr)
+
+
+@njit(nogil=True, cache=True)
+def _read_source(s, p, plan_strip, rings, ring_ctl, fb, inp, x, n, rolling, monitoring):
+    """Fill x[:n] with strip s's source: device input when monitoring, else its ring."""
+    for i in range(n):
+        x[i, 0] = 0.0
+        x[i, 1] = 0.0
+    if monitoring:
+        cl = plan_strip[p, s, S_IN_L]
+        cr = plan_strip[p, s, S_IN_R]
+        nin = inp.shape[1]
+        if 0 <= cl < nin:
+            if cr < 0:
+                cr = cl
+            if cr < nin:
+                for i in range(n):
+                    x[i, 0] = inp[i, cl]
+                    x[i, 1] = inp[i, cr]
+        return
+    ri = plan_strip[p, s, S_RING]
+    if not rolling or ri < 0 or ri >= rings.shape[0]:
+        return
+    size = rings.shape[1]
+    mask = size - 1
+    start = fb[F_CONSUMED]
+    avail = ring_ctl[R_WRITTEN] - start
+    m = n if avail >= n else max(0, avail)
+    ring = rings[ri]
+    for i in range(m):
+        j = (start + i) & mask
+        x[i, 0] = ring[j, 0]
+        x[i, 1] = ring[j, 1]
+
+
+@njit(nogil=True, cache=True)
+def _capture(capture, inp, frame, n):
+    """Keep the device inputs of this block in the capture ring."""
+    mask = capture.shape[0] - 1
+    channels = min(capture.shape[1], inp.shape[1])
+    for i in range(n):
+        row = capture[(frame + i) & mask]
+        for ch in range(channels):
+            row[ch] = inp[i, ch]
+
+
+@njit(nogil=True, cache=True)
+def _scrub(x, n):
+    """Replace NaN and infinities with silence so nothing downstream is poisoned."""
+    for i in range(n):
+        for ch in range(2):
+            v = x[i, ch]
+            if not math.isfinite(v):
+                x[i, ch] = 0.0
+
+
+@njit(nogil=True, cache=True)
+def _mark_solo_paths(p, ns, plan_order, plan_strip, strip_p):
+    """Mark in strip_p[CUR, s, P_SOLO] every strip a solo keeps audible in place.
+
+    A soloed strip keeps the buses it feeds audible, and a soloed bus keeps the strips
+    that feed it audible. Returns whether anything is soloed.
+    """
+    any_solo = False
+    for k in range(ns):
+        s = plan_order[p, k]
+        strip_p[CUR, s, P_SOLO] = 0.0
+    for k in range(ns):
+        s = plan_order[p, k]
+        if strip_p[TARGET, s, P_SOLO] == 0.0 or plan_strip[p, s, S_KIND] == KIND_MASTER:
+            continue
+        any_solo = True
+        d = s
+        hops = 0
+        while d >= 0 and hops <= ns:
+            strip_p[CUR, d, P_SOLO] = 1.0
+            d = plan_strip[p, d, S_OUTPUT]
+            hops += 1
+    if not any_solo:
+        return False
+    for k in range(ns):
+        s = plan_order[p, k]
+        d = plan_strip[p, s, S_OUTPUT]
+        hops = 0
+        while d >= 0 and hops <= ns:
+            if strip_p[TARGET, d, P_SOLO] != 0.0 and plan_strip[p, d, S_KIND] != KIND_MASTER:
+                strip_p[CUR, s, P_SOLO] = 1.0
+                break
+            d = plan_strip[p, d, S_OUTPUT]
+            hops += 1
+    return True
+
+
+@njit(nogil=True, cache=True)
+def _meter(meters, s, buf, n):
+    peak = meters[s, M_PEAK]
+    acc = 0.0
+    for i in range(n):
+        a = abs(buf[i, 0])
+        b = abs(buf[i, 1])
+        if a > peak:
+            peak = a
+        if b > peak:
+            peak = b
+        acc += buf[i, 0] * buf[i, 0] + buf[i, 1] * buf[i, 1]
+    meters[s, M_PEAK] = peak
+    meters[s, M_SUMSQ] += acc
+    meters[s, M_COUNT] += 2 * n
+
+
+@njit(nogil=True, cache=True)
+def _limit(buf, n, cuehead_p, c):
+    """The cue's safety limiter: instant attack to the ceiling, smooth release."""
+    g = cuehead_p[CUR, c, CH_LIMIT]
+    for i in range(n):
+        peak = max(abs(buf[i, 0]), abs(buf[i, 1]))
+        g = 1.0 - (1.0 - g) * LIMIT_RELEASE
+        if peak * g > LIMIT_CEILING:
+            g = LIMIT_CEILING / peak
+        buf[i, 0] *= g
+        buf[i, 1] *= g
+    cuehead_p[CUR, c, CH_LIMIT] = g
+
+
+@njit(nogil=True, cache=True)
+def _write_pair(out, first, buf, n):
+    """Write a stereo buffer to the output pair starting at `first`, where it exists."""
+    nout = out.shape[1]
+    for ch in range(2):
+        o = first + ch
+        if 0 <= o < nout:
+            for i in range(n):
+                out[i, o] = np.float32(buf[i, ch])
+
+
+@njit(nogil=True, cache=True)
+def _process_strip(
+    s,
+    p,
+    rolling,
+    playing,
+    recording,
+    solo_mode,
+    any_solo,
+    strip_p,
+    cue_p,
+    plan_strip,
+    plan_send,
+    ncues,
+    fb,
+    meters,
+    rings,
+    ring_ctl,
+    bus_acc,
+    cue_acc,
+    scratch,
+    inp,
+    n,
+):
+    x = scratch[SCR_PRE]
+    kind = plan_strip[p, s, S_KIND]
+    if kind == KIND_AUDIO:
+        mon = plan_strip[p, s, S_MONITOR]
+        armed = plan_strip[p, s, S_ARMED] != 0
+        auto_input = mon == MON_AUTO and (not playing or recording)
+        monitoring = armed and (mon == MON_INPUT or auto_input)
+        _read_source(s, p, plan_strip, rings, ring_ctl, fb, inp, x, n, rolling, monitoring)
+    else:
+        for i in range(n):
+            x[i, 0] = bus_acc[s, i, 0]
+            x[i, 1] = bus_acc[s, i, 1]
+    _scrub(x, n)
+
+    tgt = strip_p[TARGET, s]
+    cur = strip_p[CUR, s]
+    g1 = tgt[P_TRIM] * tgt[P_POLARITY]
+    g0 = cur[P_TRIM] * cur[P_POLARITY]
+    _ramp_mul(x, n, g0, g1)
+    cur[P_TRIM] = tgt[P_TRIM]
+    cur[P_POLARITY] = tgt[P_POLARITY]
+
+    # Pre-fader cue taps take the strip before its own pan, with the cue's pan.
+    # Post-fader taps (cues, sends) follow fader and mute but not solo: soloing a
+    # track never changes a cue mix, and soloing an effect return keeps it fed.
+    fader_on0 = cur[P_POST_CUE]
+    fader_on1 = tgt[P_FADER] * (1.0 - tgt[P_MUTE])
+    for c in range(ncues):
+        ct = cue_p[TARGET, c, s]
+        cc = cue_p[CUR, c, s]
+        l1, r1 = pan_gains(ct[C_PAN])
+        lv0 = cc[C_LEVEL] if ct[C_PRE] != 0.0 else cc[C_LEVEL] * fader_on0
+        lv1 = ct[C_LEVEL] if ct[C_PRE] != 0.0 else ct[C_LEVEL] * fader_on1
+        if lv0 != 0.0 or lv1 != 0.0:
+            _pan_into(x, cue_acc[c], n, cc[C_PAN_L], cc[C_PAN_R], l1, r1, lv0, lv1, True)
+        cc[C_LEVEL] = ct[C_LEVEL]
+        cc[C_PAN] = ct[C_PAN]
+        cc[C_PAN_L] = l1
+        cc[C_PAN_R] = r1
+    cur[P_POST_CUE] = fader_on1
+
+    panned = scratch[SCR_PANNED]
+    # Tracks pan with the constant-power law; buses and the master carry a stereo
+    # image already, so their pan is a balance (unity at centre).
+    if kind == KIND_AUDIO:
+        l1, r1 = pan_gains(tgt[P_PAN])
+    else:
+        l1, r1 = balance_gains(tgt[P_PAN])
+    _pan_into(x, panned, n, cur[P_PAN_L], cur[P_PAN_R], l1, r1, 1.0, 1.0, False)
+    cur[P_PAN_L] = l1
+    cur[P_PAN_R] = r1
+    cur[P_PAN] = tgt[P_PAN]
+
+    is_master = kind == KIND_MASTER
+    audible = 1.0 - tgt[P_MUTE]
+    if solo_mode == SOLO_IN_PLACE and any_solo and not is_master:
+        if cur[P_SOLO] == 0.0 and tgt[P_SOLO_ISOLATE] == 0.0:
+            audible = 0.0
+    soloed = tgt[P_SOLO] != 0.0 and not is_master
+    if soloed and solo_mode == SOLO_PFL:
+        _ramp_add(panned, scratch[SCR_SOLO], n, 1.0, 1.0)
+
+    for k in range(MAX_SENDS):
+        bus = plan_send[p, s, k, SEND_BUS]
+        if bus >= 0 and plan_send[p, s, k, SEND_PRE] != 0:
+            _ramp_add(panned, bus_acc[bus], n, cur[P_SENDS + k], tgt[P_SENDS + k])
+
+    post = scratch[SCR_POST]
+    for i in range(n):
+        post[i, 0] = panned[i, 0]
+        post[i, 1] = panned[i, 1]
+    _ramp_mul(post, n, cur[P_FADER] * cur[P_AUDIBLE], tgt[P_FADER] * audible)
+    cur[P_FADER] = tgt[P_FADER]
+    cur[P_AUDIBLE] = audible
+    cur[P_MUTE] = tgt[P_MUTE]
+
+    for k in range(MAX_SENDS):
+        bus = plan_send[p, s, k, SEND_BUS]
+        if bus >= 0 and plan_send[p, s, k, SEND_PRE] == 0:
+            g0 = cur[P_SENDS + k] * fader_on0
+            _ramp_add(panned, bus_acc[bus], n, g0, tgt[P_SENDS + k] * fader_on1)
+    for k in range(MAX_SENDS):
+        cur[P_SENDS + k] = tgt[P_SENDS + k]
+
+    if soloed and solo_mode == SOLO_AFL:
+        _ramp_add(post, scratch[SCR_SOLO], n, 1.0, 1.0)
+    _meter(meters, s, post, n)
+    if is_master:
+        main = scratch[SCR_MAIN]
+        for i in range(n):
+            main[i, 0] = post[i, 0]
+            main[i, 1] = post[i, 1]
+    else:
+        dest = plan_strip[p, s, S_OUTPUT]
+        if dest >= 0:
+            _ramp_add(post, bus_acc[dest], n, 1.0, 1.0)
+
+
+@njit(nogil=True, cache=True)
+def process_block(
+    dims,
+    strip_p,
+    cue_p,
+    cuehead_p,
+    cr_p,
+    plan_head,
+    plan_strip,
+    plan_send,
+    plan_cue,
+    plan_order,
+    ctl,
+    cmd,
+    fb,
+    meters,
+    rings,
+    ring_ctl,
+    dsp_state,
+    bus_acc,
+    cue_acc,
+    scratch,
+    capture,
+    inp,
+    out,
+    flags,
+    device_time_us,
+):
+    """Run one block: inp (n, device inputs) float32 -> out (n, device outputs) float32.
+
+    n (the rows of out) must not exceed the arena's MAX_BLOCK; with n == 0 it only takes
+    the pending commands. `flags` is the device's status word (non-zero: an under- or
+    overflow happened), `device_time_us` the device clock at the block (0 when there is
+    none), used to count late cycles.
+    """
+    n = out.shape[0]
+    for i in range(n):
+        for ch in range(out.shape[1]):
+            out[i, ch] = 0.0
+    _apply_commands(ctl, cmd, fb)
+    if n == 0:
+        return
+    _capture(capture, inp, fb[F_FRAMES], n)
+    if ctl[K_METER_RESET] != fb[F_METER_ACK]:
+        meters[:, :] = 0.0
+        fb[F_METER_ACK] = ctl[K_METER_RESET]
+
+    sr = cr_p[TARGET, CR_SAMPLE_RATE]
+    if flags != 0:
+        fb[F_XRUNS] += 1
+        fb[F_LAST_FLAGS] = flags
+    if device_time_us > 0:
+        last = fb[F_DEVICE_TIME]
+        if last > 0 and device_time_us - last > 1.5e6 * n / sr:
+            fb[F_LATE] += 1
+        fb[F_DEVICE_TIME] = device_time_us
+
+    p = ctl[K_PLAN_INDEX]
+    fb[F_PLAN_ACK] = p
+    ns = plan_head[p, H_STRIPS]
+    ncues = min(plan_head[p, H_CUES], cue_acc.shape[0])
+    playing = fb[F_PLAYING] != 0
+    recording = fb[F_RECORDING] != 0
+    ready = ring_ctl[R_READY_GEN] == fb[F_GEN]
+    rolling = playing and ready
+    fb[F_WAITING] = 1 if playing and not ready else 0
+
+    for k in range(ns):
+        s = plan_order[p, k]
+        for i in range(n):
+            bus_acc[s, i, 0] = 0.0
+            bus_acc[s, i, 1] = 0.0
+    for c in range(ncues):
+        for i in range(n):
+            cue_acc[c, i, 0] = 0.0
+            cue_acc[c, i, 1] = 0.0
+    solo_buf = scratch[SCR_SOLO]
+    main = scratch[SCR_MAIN]
+    for i in range(n):
+        solo_buf[i, 0] = 0.0
+        solo_buf[i, 1] = 0.0
+        main[i, 0] = 0.0
+        main[i, 1] = 0.0
+
+    solo_mode = int(cr_p[TARGET, CR_SOLO_MODE])
+    any_solo = _mark_solo_paths(p, ns, plan_order, plan_strip, strip_p)
+    for k in range(ns):
+        _process_strip(
+            plan_order[p, k],
+            p,
+            rolling,
+            playing,
+            recording,
+            solo_mode,
+            any_solo,
+            strip_p,
+            cue_p,
+            plan_strip,
+            plan_send,
+            ncues,
+            fb,
+            meters,
+            rings,
+            ring_ctl,
+            bus_acc,
+            cue_acc,
+            scratch,
+            inp,
+            n,
+        )
+
+    start = fb[F_CONSUMED]
+    if rolling and start == 0:
+        fb[F_ROLL_FRAME] = fb[F_FRAMES]
+    if rolling:
+        avail = ring_ctl[R_WRITTEN] - start
+        if avail < n:
+            fb[F_UNDERRUNS] += n - max(0, avail)
+    click_on = rolling and cr_p[TARGET, CR_CLICK_ON] != 0.0
+    beat = cr_p[TARGET, CR_BEAT_FRAMES]
+    bpb = cr_p[TARGET, CR_BEATS_PER_BAR]
+    click = scratch[SCR_PRE]
+    for i in range(n):
+        v = _click(float(timeline_frame(fb, start + i)), beat, bpb, sr) if click_on else 0.0
+        click[i, 0] = v
+        click[i, 1] = v
+
+    nin = inp.shape[1]
+    tb_held = cr_p[TARGET, CR_TALKBACK_HELD] != 0.0
+    tb_in = int(cr_p[TARGET, CR_TALKBACK_INPUT])
+    tb_gain = cr_p[TARGET, CR_TALKBACK_GAIN]
+    for c in range(ncues):
+        acc = cue_acc[c]
+        ht = cuehead_p[TARGET, c]
+        hc = cuehead_p[CUR, c]
+        if click_on and ht[CH_CLICK] != 0.0:
+            _ramp_add(click, acc, n, ht[CH_CLICK], ht[CH_CLICK])
+        if tb_held and ht[CH_TALKBACK] != 0.0 and 0 <= tb_in < nin:
+            for i in range(n):
+                v = inp[i, tb_in] * tb_gain
+                acc[i, 0] += v
+                acc[i, 1] += v
+        _ramp_mul(acc, n, hc[CH_MASTER], ht[CH_MASTER])
+        hc[CH_MASTER] = ht[CH_MASTER]
+        _scrub(acc, n)
+        _limit(acc, n, cuehead_p, c)
+
+    crb = scratch[SCR_CR]
+    source = int(cr_p[TARGET, CR_SOURCE])
+    if any_solo and (solo_mode == SOLO_AFL or solo_mode == SOLO_PFL):
+        src = solo_buf
+    elif 0 <= source < ncues:
+        src = cue_acc[source]
+    else:
+        src = main
+    for i in range(n):
+        crb[i, 0] = src[i, 0]
+        crb[i, 1] = src[i, 1]
+    if source == SOURCE_EXT and not (any_solo and solo_mode != SOLO_IN_PLACE):
+        ext = int(cr_p[TARGET, CR_EXT_INPUT])
+        for i in range(n):
+            crb[i, 0] = inp[i, ext] if 0 <= ext < nin else 0.0
+            crb[i, 1] = inp[i, ext + 1] if 0 <= ext + 1 < nin else 0.0
+    mono1 = cr_p[TARGET, CR_MONO]
+    mono0 = cr_p[CUR, CR_MONO_MIX]
+    if mono0 != 0.0 or mono1 != 0.0:
+        step = (mono1 - mono0) / n
+        for i in range(n):
+            m = mono0 + step * (i + 1)
+            mid = 0.5 * (crb[i, 0] + crb[i, 1])
+            crb[i, 0] = (1.0 - m) * crb[i, 0] + m * mid
+            crb[i, 1] = (1.0 - m) * crb[i, 1] + m * mid
+    cr_p[CUR, CR_MONO_MIX] = mono1
+    if click_on:
+        _ramp_add(click, crb, n, cr_p[TARGET, CR_CLICK_GAIN], cr_p[TARGET, CR_CLICK_GAIN])
+    gain = cr_p[TARGET, CR_LEVEL]
+    if cr_p[TARGET, CR_DIM] != 0.0:
+        gain *= cr_p[TARGET, CR_DIM_GAIN]
+    if cr_p[TARGET, CR_CUT] != 0.0:
+        gain = 0.0
+    if tb_held:
+        gain *= TALKBACK_DIM
+    _ramp_mul(crb, n, cr_p[CUR, CR_GAIN], gain)
+    cr_p[CUR, CR_GAIN] = gain
+
+    cr_out = plan_head[p, H_CR_OUT]
+    main_out = plan_head[p, H_MAIN_OUT]
+    if main_out != cr_out:
+        _write_pair(out, main_out, main, n)
+    for c in range(ncues):
+        q = plan_cue[p, c, Q_OUT]
+        if q != cr_out and q != main_out:
+            _write_pair(out, q, cue_acc[c], n)
+    _write_pair(out, cr_out, crb, n)
+
+    if rolling:
+        fb[F_CONSUMED] = start + n
+        fb[F_POSITION] = timeline_frame(fb, start + n)
+    fb[F_BLOCKS] += 1
+    fb[F_FRAMES] += n
+
+
+@njit(nogil=True, cache=True)
+def carry_over(
+    old_strip_p,
+    old_cue_p,
+    old_cuehead_p,
+    old_cr_p,
+    old_fb,
+    old_meters,
+    old_dsp_state,
+    strip_p,
+    cue_p,
+    cuehead_p,
+    cr_p,
+    fb,
+    meters,
+    dsp_state,
+):
+    """Copy the kernel-owned state of the arena being replaced into the new one.
+
+    Run by whoever calls the kernel, on its first block over a new arena, so smoothed
+    values, filter states and the transport continue without a jump.
+    """
+    s = min(old_strip_p.shape[1], strip_p.shape[1])
+    c = min(old_cue_p.shape[1], cue_p.shape[1])
+    strip_p[CUR, :s] = old_strip_p[CUR, :s]
+    cue_p[CUR, :c, :s] = old_cue_p[CUR, :c, :s]
+    cuehead_p[CUR, :c] = old_cuehead_p[CUR, :c]
+    cr_p[CUR] = old_cr_p[CUR]
+    fb[:] = old_fb
+    meters[:s] = old_meters[:s]
+    dsp_state[:s] = old_dsp_state[:s]

@@ -1,0 +1,428 @@
+"""The mixer kernel run offline: renders, routing, cue mixes and the control room.
+
+Projects are real folders made with app.session.store and float32 WAV files; the
+expected mixes are computed independently with numpy from the pan law and gains.
+The helpers here (make_song, wav_media, run_kernel) are shared by the other engine
+tests.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from app.engine import arena as A
+from app.engine.backends import OfflineBackend
+from app.engine.butler import Butler, fade_curve, make_schedule
+from app.engine.compile import PlanError, compile_plan, param_target
+from app.engine.engine import Engine, RenderError
+from app.engine.mixer import process_block
+from app.session import store
+from app.session.model import (
+    Clip,
+    CueMix,
+    CueSend,
+    FadeShape,
+    MediaFile,
+    Project,
+    Send,
+    SoloMode,
+    StripParams,
+    Track,
+    TrackKind,
+)
+
+RATE = 48000
+CENTRE = math.cos(math.pi / 4)  # constant-power pan at centre, left side
+CENTRE_R = math.sin(math.pi / 4)
+
+
+def noise(frames: int, channels: int, seed: int, level: float = 0.1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((frames, channels)) * level).astype(np.float32)
+
+
+def wav_media(project: Project, folder: Path, name: str, data: np.ndarray) -> MediaFile:
+    """Write data as a float32 WAV in the project's audio/ folder and register it."""
+    sf.write(folder / "audio" / f"{name}.wav", data, project.sample_rate, subtype="FLOAT")
+    media = MediaFile(f"audio/{name}.wav", data.shape[0], data.shape[1], project.sample_rate)
+    project.media[media.id] = media
+    return media
+
+
+def make_song(
+    folder: Path, sources: list[np.ndarray], positions: list[int] | None = None, **clip_options
+) -> Project:
+    """A project with one audio track per source, each holding one whole-file clip."""
+    project = store.create_project(folder)
+    positions = positions or [0] * len(sources)
+    for i, (data, position) in enumerate(zip(sources, positions, strict=True)):
+        media = wav_media(project, folder, f"source{i}", data)
+        track = Track(f"Track {i}")
+        track.clips.append(Clip(media.id, position, data.shape[0], **clip_options))
+        project.tracks.append(track)
+    return project
+
+
+def pan_law(pan: float) -> tuple[float, float]:
+    theta = (pan + 1.0) * math.pi / 4.0
+    return math.cos(theta), math.sin(theta)
+
+
+def placed(
+    data: np.ndarray, position: int, total: int, pan: float = 0.0, gain: float = 1.0
+) -> np.ndarray:
+    """A clip's contribution to a stereo mix through a track at `pan`."""
+    out = np.zeros((total, 2))
+    stereo = data if data.shape[1] > 1 else np.repeat(data, 2, axis=1)
+    left, right = pan_law(pan)
+    end = min(total, position + len(stereo))
+    out[position:end, 0] = stereo[: end - position, 0] * left * gain
+    out[position:end, 1] = stereo[: end - position, 1] * right * gain
+    return out
+
+
+def render(engine: Engine, project: Project, folder: Path, frames: int, **options) -> np.ndarray:
+    out = folder / f"render-{len(list(folder.glob('render-*')))}.wav"
+    engine.render(project, folder, out, (options.pop("start", 0), frames), **options)
+    data, rate = sf.read(out, dtype="float32")
+    assert rate == project.sample_rate
+    return data
+
+
+def run_kernel(
+    project: Project,
+    folder: Path,
+    frames: int,
+    outputs: int = 6,
+    main_out: int = 0,
+    cr_out: int = 2,
+    inputs: np.ndarray | None = None,
+    block: int = 128,
+    placeholders: set[str] | None = None,
+) -> np.ndarray:
+    """Play `project` from 0 through the kernel with every output pair visible."""
+    mapping = compile_plan(project, arena := A.Arena(A.Capacity(16, 8, 4)), main_out, cr_out)
+    OfflineBackend(project.sample_rate, block, outputs).settle(arena)
+    butler = Butler(arena, project.sample_rate)
+    butler.set_schedule(make_schedule(project, folder, mapping.rings, placeholders or set()))
+    arena.push_command(A.CMD_LOCATE, 0)
+    arena.push_command(A.CMD_PLAY)
+    nin = 0 if inputs is None else inputs.shape[1]
+    arena.ctl[A.K_IN_CHANNELS] = nin
+    arena.ctl[A.K_OUT_CHANNELS] = outputs
+    args = arena.kernel_args()
+    result = np.zeros((frames, outputs), np.float32)
+    empty = np.zeros((0, nin), np.float32)
+    process_block(*args, empty, result[:0], 0, 0)
+    for start in range(0, frames, block):
+        n = min(block, frames - start)
+        butler.service()
+        inp = np.zeros((n, 0), np.float32) if inputs is None else inputs[start : start + n]
+        process_block(*args, np.ascontiguousarray(inp), result[start : start + n], 0, 0)
+    butler.close()
+    return result
+
+
+@pytest.fixture
+def engine():
+    e = Engine()
+    yield e
+    e.close()
+
+
+def test_render_is_the_mix_of_the_clips(tmp_path, engine):
+    frames = 20000
+    mono = noise(12000, 1, 1)
+    stereo = noise(15000, 2, 2)
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [mono, stereo], [300, 2000])
+    project.tracks[0].strip.pan = -0.5
+    project.tracks[1].strip.fader_db = -6.0
+    project.tracks[1].clips[0].gain_db = 3.0
+    project.tracks[1].clips[0].source_offset = 500
+    project.tracks[1].clips[0].length = 10000
+
+    got = render(engine, project, folder, frames)
+
+    expected = placed(mono, 300, frames, pan=-0.5)
+    expected += placed(stereo[500:10500], 2000, frames, gain=10 ** (-6 / 20) * 10 ** (3 / 20))
+    assert got.shape == (frames, 2)
+    np.testing.assert_allclose(got, expected, atol=2e-7)
+    assert np.abs(got[12000:12300]).min() > 0.0 and not got[12300:].any()
+
+
+def test_render_is_bit_identical_run_to_run_and_across_block_sizes(tmp_path, engine):
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(
+        folder,
+        [noise(30000, 2, 3), noise(30000, 1, 4)],
+        [0, 777],
+        fade_in=3000,
+        fade_in_shape=FadeShape.S_CURVE,
+        fade_out=5000,
+    )
+    first = render(engine, project, folder, 32000)
+    second = render(engine, project, folder, 32000)
+    other_block = render(engine, project, folder, 32000, blocksize=1000)
+    assert np.array_equal(first, second)
+    assert np.array_equal(first, other_block)
+    assert np.abs(first).max() > 0.05
+
+
+@pytest.mark.parametrize("shape", list(FadeShape))
+def test_fades_follow_their_shape(tmp_path, engine, shape):
+    dc = np.full((10000, 1), 0.5, np.float32)
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(
+        folder, [dc], fade_in=1000, fade_in_shape=shape, fade_out=2000, fade_out_shape=shape
+    )
+    got = render(engine, project, folder, 10000)[:, 0] / (0.5 * CENTRE)
+    x_in = np.arange(1000) / 1000
+    np.testing.assert_allclose(got[:1000], fade_curve(x_in, shape), atol=1e-6)
+    np.testing.assert_allclose(got[1000:8000], 1.0, atol=1e-6)
+    left = 10000 - np.arange(8000, 10000)
+    np.testing.assert_allclose(got[8000:], fade_curve((left - 1) / 2000, shape), atol=1e-6)
+    assert got[0] == 0.0 and got[-1] == 0.0
+
+
+def test_nan_and_inf_in_a_clip_never_reach_the_output(tmp_path, engine):
+    bad = noise(5000, 2, 5)
+    bad[100:200] = np.nan
+    bad[3000, 0] = np.inf
+    bad[3001, 1] = -np.inf
+    good = noise(5000, 2, 6)
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [bad, good])
+    got = render(engine, project, folder, 5000)
+    assert np.isfinite(got).all()
+    expected = placed(good, 0, 5000)
+    np.testing.assert_allclose(got[100:200], expected[100:200], atol=2e-7)
+    np.testing.assert_allclose(
+        got[3000:3002, :],
+        expected[3000:3002] + np.where(np.isfinite(bad[3000:3002]), bad[3000:3002] * CENTRE, 0.0),
+        atol=2e-7,
+    )
+
+
+def test_missing_media_plays_silence(tmp_path, engine):
+    folder = tmp_path / "Song.glassroom"
+    gone, kept = noise(4000, 2, 7), noise(4000, 2, 8)
+    project = make_song(folder, [gone, kept])
+    missing = project.tracks[0].clips[0].media
+    (folder / project.media[missing].path).unlink()
+    got = render(engine, project, folder, 4000, placeholders={missing})
+    np.testing.assert_allclose(got, placed(kept, 0, 4000), atol=2e-7)
+
+
+def test_render_never_overwrites_and_rejects_an_empty_range(tmp_path, engine):
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [noise(1000, 2, 9)])
+    out = tmp_path / "mix.wav"
+    out.write_bytes(b"precious")
+    with pytest.raises(RenderError, match="already exists"):
+        engine.render(project, folder, out, (0, 1000))
+    assert out.read_bytes() == b"precious"
+    with pytest.raises(RenderError, match="empty"):
+        engine.render(project, folder, tmp_path / "other.wav", (500, 500))
+
+
+def test_render_can_be_cancelled_and_leaves_nothing(tmp_path, engine):
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [noise(48000, 2, 10)])
+    calls = []
+    result = engine.render(
+        project,
+        folder,
+        tmp_path / "mix.wav",
+        (0, 48000),
+        cancel=lambda: len(calls) > 3,
+        progress=calls.append,
+    )
+    assert result is None
+    assert list(tmp_path.glob("*.wav")) == [] and list(tmp_path.glob(".render-*")) == []
+
+
+def test_stems_hold_each_track_alone(tmp_path, engine):
+    folder = tmp_path / "Song.glassroom"
+    a, b = noise(3000, 2, 11), noise(3000, 1, 12)
+    project = make_song(folder, [a, b])
+    result = engine.render(
+        project, folder, tmp_path / "mix.wav", (0, 3000), stems_dir=tmp_path / "stems"
+    )
+    stem_a, _ = sf.read(result.stems[project.tracks[0].id], dtype="float32")
+    stem_b, _ = sf.read(result.stems[project.tracks[1].id], dtype="float32")
+    np.testing.assert_allclose(stem_a, placed(a, 0, 3000), atol=2e-7)
+    np.testing.assert_allclose(stem_b, placed(b, 0, 3000), atol=2e-7)
+
+
+def _bus_song(folder: Path) -> tuple[Project, np.ndarray, np.ndarray]:
+    a, b = noise(4000, 2, 13), noise(4000, 2, 14)
+    project = make_song(folder, [a, b])
+    bus = Track("Reverb", TrackKind.BUS)
+    project.tracks.append(bus)
+    project.tracks[1].strip.sends.append(Send(bus.id, level_db=-6.0))
+    return project, a, b
+
+
+def test_post_fader_send_feeds_a_bus_and_solo_in_place_keeps_returns_fed(tmp_path):
+    folder = tmp_path / "Song.glassroom"
+    project, a, b = _bus_song(folder)
+    send = 10 ** (-6 / 20)
+    da, db = placed(a, 0, 4000), placed(b, 0, 4000)
+
+    plain = run_kernel(project, folder, 4000)[:, :2]
+    np.testing.assert_allclose(plain, da + db * (1 + send), atol=5e-7)
+
+    project.tracks[0].strip.solo = True  # track A alone: B and the return fall silent
+    np.testing.assert_allclose(run_kernel(project, folder, 4000)[:, :2], da, atol=5e-7)
+
+    project.tracks[0].strip.solo = False
+    project.tracks[2].strip.solo = True  # the return alone, still fed by B's send
+    np.testing.assert_allclose(run_kernel(project, folder, 4000)[:, :2], db * send, atol=5e-7)
+
+    project.tracks[2].strip.solo = False
+    project.tracks[1].strip.mute = True  # a muted track feeds nothing, post-fader
+    np.testing.assert_allclose(run_kernel(project, folder, 4000)[:, :2], da, atol=5e-7)
+
+
+def test_cue_mix_is_pre_fader_ignores_solo_and_goes_to_its_pair(tmp_path, engine):
+    folder = tmp_path / "Song.glassroom"
+    project, a, b = _bus_song(folder)
+    ta, tb = project.tracks[0], project.tracks[1]
+    cue = CueMix(
+        "Drummer", output=4, sends={ta.id: CueSend(-6.0, pan=-1.0), tb.id: CueSend(0.0, pan=0.5)}
+    )
+    project.cues.append(cue)
+    ta.strip.fader_db = -30.0
+    tb.strip.solo = True
+    expected = placed(a, 0, 4000, pan=-1.0, gain=10 ** (-6 / 20)) + placed(b, 0, 4000, pan=0.5)
+
+    out = run_kernel(project, folder, 4000)
+    np.testing.assert_allclose(out[:, 4:6], expected, atol=5e-7)
+    rendered = render(engine, project, folder, 4000, cue=cue.id)
+    np.testing.assert_allclose(rendered, expected, atol=5e-7)
+
+
+def test_cue_safety_limiter_holds_the_ceiling(tmp_path):
+    loud = np.full((6000, 1), 0.9, np.float32)
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [loud, loud])
+    project.cues.append(
+        CueMix("Loud", output=2, sends={t.id: CueSend(12.0) for t in project.tracks})
+    )
+    out = run_kernel(project, folder, 6000, outputs=4, cr_out=-2)
+    assert np.abs(out[:, 2:4]).max() <= 0.8913
+    assert np.abs(out[:, 2:4]).max() > 0.85
+
+
+def test_afl_solo_changes_only_the_control_room(tmp_path):
+    folder = tmp_path / "Song.glassroom"
+    project, a, b = _bus_song(folder)
+    project.cues.append(CueMix("Cue", output=4, sends={project.tracks[0].id: CueSend(0.0)}))
+    before = run_kernel(project, folder, 4000)
+    project.control_room.solo_mode = SoloMode.AFL
+    project.tracks[1].strip.solo = True
+    project.tracks[1].strip.fader_db = -6.0
+    project.tracks[1].strip.sends[0].level_db = -120.0
+    after = run_kernel(project, folder, 4000)
+    fader = 10 ** (-6 / 20)
+    db = placed(b, 0, 4000)
+    np.testing.assert_allclose(after[:, 0:2], placed(a, 0, 4000) + db * fader, atol=5e-7)
+    np.testing.assert_allclose(after[:, 2:4], db * fader, atol=5e-7)  # control room: AFL
+    np.testing.assert_array_equal(after[:, 4:6], before[:, 4:6])  # the cue is untouched
+
+
+def test_control_room_level_dim_mono_cut_and_cue_source(tmp_path):
+    folder = tmp_path / "Song.glassroom"
+    a = noise(3000, 2, 15)
+    project = make_song(folder, [a])
+    project.cues.append(
+        CueMix("Cue", output=4, sends={project.tracks[0].id: CueSend(0.0, pan=1.0)})
+    )
+    main = placed(a, 0, 3000)
+    room = project.control_room
+    room.level_db, room.dim, room.dim_db, room.mono = -6.0, True, -20.0, True
+    out = run_kernel(project, folder, 3000)
+    mid = main.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(out[:, 2:4], np.repeat(mid, 2, 1) * 10 ** (-26 / 20), atol=5e-7)
+    np.testing.assert_allclose(out[:, 0:2], main, atol=5e-7)
+    room.dim, room.mono, room.level_db = False, False, 0.0
+    room.source = project.cues[0].id
+    out = run_kernel(project, folder, 3000)
+    np.testing.assert_array_equal(out[:, 2:4], out[:, 4:6])
+    room.cut = True
+    assert not run_kernel(project, folder, 3000)[:, 2:4].any()
+
+
+def test_talkback_reaches_chosen_cues_and_dims_the_control_room(tmp_path):
+    folder = tmp_path / "Song.glassroom"
+    a = noise(2048, 2, 16)
+    project = make_song(folder, [a])
+    t = project.tracks[0]
+    project.cues.append(CueMix("Hears", output=4, sends={t.id: CueSend(-120.0)}))
+    project.cues.append(CueMix("Deaf", output=6, talkback=False, sends={t.id: CueSend(-120.0)}))
+    project.control_room.talkback_input = 1
+    voice = np.zeros((2048, 2), np.float32)
+    voice[:, 1] = noise(2048, 1, 17)[:, 0]
+
+    mapping = compile_plan(project, arena := A.Arena(A.Capacity(8, 4, 4)), 0, 2)
+    OfflineBackend(RATE, 128, 8).settle(arena)
+    arena.cr_p[A.TARGET, A.CR_TALKBACK_HELD] = 1.0
+    butler = Butler(arena, RATE)
+    butler.set_schedule(make_schedule(project, folder, mapping.rings, set()))
+    arena.push_command(A.CMD_PLAY)
+    out = np.zeros((2048, 8), np.float32)
+    for start in range(0, 2048, 128):
+        butler.service()
+        process_block(
+            *arena.kernel_args(), voice[start : start + 128], out[start : start + 128], 0, 0
+        )
+    np.testing.assert_allclose(out[:, 4], voice[:, 1], atol=1e-7)
+    np.testing.assert_allclose(out[:, 5], voice[:, 1], atol=1e-7)
+    assert not out[:, 6:8].any()
+    # The control room is 20 dB down once the dim has ramped in (after the first block).
+    main = placed(a, 0, 2048)
+    np.testing.assert_allclose(out[256:, 2:4], main[256:] * 0.1, atol=5e-7)
+
+
+def test_parameter_paths_convert_units():
+    strip = StripParams(sends=[Send("bus", level_db=-6.0, enabled=False)])
+    assert param_target(strip, "fader_db", -6.0) == (A.P_FADER, pytest.approx(0.501187, 1e-5))
+    assert param_target(strip, "fader_db", -200.0) == (A.P_FADER, 0.0)
+    assert param_target(strip, "invert", True) == (A.P_POLARITY, -1.0)
+    assert param_target(strip, "pan", 3.0) == (A.P_PAN, 1.0)
+    assert param_target(strip, "eq.2.gain_db", 4.5) == (
+        A.P_EQ + 2 * A.EQ_FIELDS + A.EQ_GAIN_DB,
+        4.5,
+    )
+    assert param_target(strip, "sends.0.level_db", 0.0) == (A.P_SENDS, 0.0)  # disabled
+    assert param_target(strip, "sends.0.enabled", True) == (
+        A.P_SENDS,
+        pytest.approx(0.501187, 1e-5),
+    )
+    with pytest.raises(PlanError, match="new plan"):
+        param_target(strip, "sends.0.bus", "other")
+    with pytest.raises(PlanError, match="not a finite"):
+        param_target(strip, "hpf_freq", float("nan"))
+
+
+def test_a_routing_loop_is_refused_with_the_names(tmp_path):
+    project = Project()
+    one, two = Track("Bus one", TrackKind.BUS), Track("Bus two", TrackKind.BUS)
+    one.output, two.output = two.id, one.id
+    project.tracks += [one, two]
+    with pytest.raises(PlanError, match="Bus one -> Bus two"):
+        compile_plan(project, A.Arena(A.Capacity(4, 1, 1)))
+
+
+def test_arena_commands_refuse_when_the_kernel_is_not_taking_them():
+    arena = A.Arena(A.Capacity(2, 1, 1, ring_frames=4096))
+    for _ in range(A.CMD_CAPACITY):
+        arena.push_command(A.CMD_PLAY)
+    with pytest.raises(RuntimeError, match="not taking commands"):
+        arena.push_command(A.CMD_STOP)
