@@ -452,3 +452,31 @@ def test_hours_of_meter_repaints_cannot_run_none_out(mixer) -> None:
     for _ in range(300_000):
         meter.update()
     assert sys.version_info >= (3, 12) or sys.getrefcount(None) > 1 << 39
+
+
+def test_loudness_gain_reduction_and_cue_meters_show_when_feedback_has_them(mixer) -> None:
+    from types import SimpleNamespace
+
+    from app.engine.engine import Feedback, StripMeter
+
+    panel = mixer.loudness
+    mixer.show_feedback(Feedback(), 0.033)  # today's engine: no loudness, no GR
+    assert [v.text() for v in panel.values.values()] == ["—"] * 5
+    track = mixer.project.tracks[0]
+    assert mixer.strips[track.id].gr.reduction() is None
+    cue = mixer.project.cues[0]
+    editor = mixer.open_cue(cue.id)
+    # The fields the mixer reads once the engine reports them.
+    richer = SimpleNamespace(
+        meters={}, gain_reduction={track.id: 6.0},
+        cue_meters={cue.id: StripMeter(10 ** (-9 / 20), 0.1)},
+        loudness=SimpleNamespace(momentary=-20.04, short_term=-21.0, integrated=-23.4,
+                                 lra=5.25, true_peak=-1.04))
+    mixer.show_feedback(richer, 0.033)
+    assert panel.values["integrated"].text() == "-23.4"
+    assert panel.values["true_peak"].text() == "-1.0"
+    assert "#5fb58a" in panel.values["integrated"].styleSheet()  # within 1 LU of -23
+    panel.target.setCurrentIndex(1)  # -14 streaming: far off now
+    assert "#e0714f" in panel.values["integrated"].styleSheet()
+    assert mixer.strips[track.id].gr.reduction() == 6.0
+    assert editor.meter.peak_text() == "-9.0"
