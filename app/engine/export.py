@@ -1,0 +1,679 @@
+"""Export and loudness delivery: rendered mixes become files ready for their destination.
+
+The pipeline for each delivered file is render (Engine.render, bit-identical to
+playback) -> loudness measure -> gain to the target -> true-peak ceiling -> sample-rate
+conversion (soxr) -> TPDF dither when reducing to 16 or 24 bits -> encode (soundfile).
+The ceiling is kept without clipping: when the gain would push the true peak past it,
+the look-ahead limiter from app.dsp.limiter runs on the signal, and everything after the
+gain is measured again on what will actually be written (decoded back for MP3 and OGG),
+at 4x with app.dsp.truepeak. Gain and limiter ceiling are corrected and the tail of the
+pipeline rerun until the file is within TOLERANCE_LU of the target and at or under the
+ceiling. When the target needs more than `max_limiting_db` of limiting, the file is
+still delivered and its `note` says how far it got.
+
+Nothing is written in place: every file is staged as a hidden temp file in the target
+folder and renamed when the whole export has succeeded, so a failure or a cancel leaves
+only what was there before. Existing files are replaced only when the caller asked.
+A loudness report (integrated, range, maximum momentary and short-term, true and sample
+peak) is written next to each file as `<name>.loudness.json`.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from app.dsp.limiter import limiter_init, limiter_process, limiter_state_size, lookahead_frames
+from app.dsp.loudness import (
+    HIST_BINS,
+    LOUDNESS_STATE_SIZE,
+    integrated_lufs,
+    loudness_process,
+    loudness_range,
+    loudness_reset,
+)
+from app.dsp.truepeak import TP_STATE_SIZE, to_dbtp, truepeak_process, truepeak_take
+from app.session.media import Cancelled
+from app.session.model import Project
+
+Progress = Callable[[float], None]
+Cancel = Callable[[], bool]
+
+FORMATS = ("wav", "flac", "mp3", "ogg")
+BIT_DEPTHS = {"wav": (16, 24, 32), "flac": (16, 24), "mp3": (), "ogg": ()}
+TARGETS = {"broadcast": -23.0, "streaming": -14.0}
+DEFAULT_CEILING = -1.0
+TOLERANCE_LU = 0.02
+NOTE_LU = 0.05  # further off than this, the file's note says where it ended up
+LIMIT_MARGIN_DB = 0.1  # first limiter ceiling sits this far under the true-peak ceiling
+LIMITER_RELEASE_MS = 80.0
+MAX_PASSES = 10
+CHUNK = 1 << 16
+LOW_DISK_BYTES = 64 << 20
+MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+DITHER_SEED = 0x61A55  # fixed so the same export gives the same bytes
+REPORT_SUFFIX = ".loudness.json"
+
+
+class ExportError(Exception):
+    """An export that cannot be done as asked, with a sentence saying why."""
+
+
+# -- loudness report --------------------------------------------------------------------
+
+
+@dataclass
+class LoudnessReport:
+    """What a delivery engineer checks; levels in LUFS / LU / dBTP / dBFS, -inf for silence."""
+
+    integrated: float
+    loudness_range: float
+    max_momentary: float
+    max_short_term: float
+    true_peak: float
+    sample_peak: float
+    sample_rate: int
+    channels: int
+    frames: int
+
+    def to_json(self) -> dict:
+        """Plain JSON data; -inf (silence) is written as the string "-inf"."""
+        return {k: ("-inf" if isinstance(v, float) and v == -math.inf else v)
+                for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> LoudnessReport:
+        return cls(**{k: (-math.inf if v == "-inf" else v) for k, v in data.items()
+                      if k in cls.__dataclass_fields__})
+
+    def lines(self) -> list[str]:
+        """The report as aligned text lines for a terminal or a dialog."""
+        def level(v: float, unit: str) -> str:
+            return f"-inf {unit}" if v == -math.inf else f"{v:.1f} {unit}"
+
+        return [
+            f"integrated      {level(self.integrated, 'LUFS')}",
+            f"loudness range  {self.loudness_range:.1f} LU",
+            f"max momentary   {level(self.max_momentary, 'LUFS')}",
+            f"max short-term  {level(self.max_short_term, 'LUFS')}",
+            f"true peak       {level(self.true_peak, 'dBTP')}",
+            f"sample peak     {level(self.sample_peak, 'dBFS')}",
+        ]
+
+
+def _as_frames(audio: np.ndarray) -> np.ndarray:
+    a = np.asarray(audio)
+    if a.ndim == 1:
+        a = a[:, None]
+    return np.ascontiguousarray(a[:, :2], dtype=np.float64)
+
+
+def _run_loudness(a: np.ndarray, fs: int, cancel: Cancel | None) -> tuple[float, ...]:
+    state = np.zeros(LOUDNESS_STATE_SIZE)
+    hist = np.zeros((4, HIST_BINS))
+    loudness_reset(state, hist, float(fs))
+    for i in range(0, a.shape[0], CHUNK):
+        if cancel is not None and cancel():
+            raise Cancelled("export cancelled")
+        part = a[i:i + CHUNK]
+        loudness_process(state, hist, part, a.shape[1], part.shape[0])
+    return integrated_lufs(hist), loudness_range(hist), state[7], state[8]
+
+
+def _run_truepeak(a: np.ndarray, cancel: Cancel | None) -> float:
+    state = np.zeros((a.shape[1], TP_STATE_SIZE))
+    for i in range(0, a.shape[0], CHUNK):
+        if cancel is not None and cancel():
+            raise Cancelled("export cancelled")
+        part = a[i:i + CHUNK]
+        truepeak_process(state, part, a.shape[1], part.shape[0])
+    return truepeak_take(state, a.shape[1])
+
+
+def measure(audio: np.ndarray, fs: int, cancel: Cancel | None = None) -> LoudnessReport:
+    """BS.1770 loudness, EBU loudness range and 4x true peak of (frames, channels) audio."""
+    a = _as_frames(audio)
+    # Both kernels release the GIL, so the two measurements share the machine's cores.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        loud = pool.submit(_run_loudness, a, fs, cancel)
+        tp = _run_truepeak(a, cancel)
+        integrated, lra, mom, short = loud.result()
+    sample_peak = float(np.max(np.abs(a), initial=0.0))
+    return LoudnessReport(
+        integrated=float(integrated),
+        loudness_range=float(lra),
+        max_momentary=float(mom),
+        max_short_term=float(short),
+        true_peak=float(to_dbtp(tp)),
+        sample_peak=20.0 * math.log10(sample_peak) if sample_peak > 0.0 else -math.inf,
+        sample_rate=int(fs),
+        channels=int(np.asarray(audio).shape[1] if np.asarray(audio).ndim == 2 else 1),
+        frames=int(a.shape[0]),
+    )
+
+
+def _read(path: Path) -> tuple[np.ndarray, int]:
+    try:
+        data, fs = sf.read(str(path), dtype="float64", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError) as e:
+        raise ExportError(f"cannot read {path}: {e}") from None
+    return data, fs
+
+
+def loudness_report(path: str | os.PathLike[str], cancel: Cancel | None = None) -> LoudnessReport:
+    """The loudness report of an audio file on disk."""
+    path = Path(path)
+    if not path.is_file():
+        raise ExportError(f"{path} is not a file")
+    data, fs = _read(path)
+    if data.shape[0] == 0:
+        raise ExportError(f"{path} holds no audio")
+    return measure(data, fs, cancel)
+
+
+# -- settings ---------------------------------------------------------------------------
+
+
+@dataclass
+class ExportSettings:
+    """What to export and how; see the module docstring for the pipeline."""
+
+    master: bool = True
+    stems: list[str] = field(default_factory=list)  # audio track ids
+    cues: list[str] = field(default_factory=list)  # cue mix ids
+    range: tuple[int, int] | None = None  # frames; None is the whole session
+    format: str = "wav"
+    bit_depth: int = 24  # WAV 16/24/32 (32 is float), FLAC 16/24; ignored for MP3/OGG
+    rate: int | None = None  # None keeps the project rate
+    normalize: float | None = None  # target LUFS
+    ceiling: float | None = DEFAULT_CEILING  # dBTP; None leaves peaks alone
+    name: str = ""  # base file name; the project name when empty
+    overwrite: bool = False
+    max_limiting_db: float = 12.0
+
+    def check(self) -> None:
+        """Raise ExportError for settings that cannot give a valid file."""
+        if self.format not in FORMATS:
+            raise ExportError(f"unknown format {self.format!r}; choose one of {', '.join(FORMATS)}")
+        depths = BIT_DEPTHS[self.format]
+        if depths and self.bit_depth not in depths:
+            raise ExportError(f"{self.format.upper()} files can be "
+                              f"{' or '.join(map(str, depths))} bit, not {self.bit_depth}")
+        if self.rate is not None and not 8000 <= self.rate <= 384000:
+            raise ExportError(f"sample rate {self.rate} Hz is outside 8000..384000 Hz")
+        if self.format == "mp3" and self.rate is not None and self.rate not in MP3_RATES:
+            raise ExportError(f"MP3 cannot be {self.rate} Hz; use one of "
+                              f"{', '.join(map(str, MP3_RATES))}")
+        if self.normalize is not None and not -70.0 <= self.normalize <= 0.0:
+            raise ExportError(f"loudness target {self.normalize} LUFS is outside -70..0")
+        if self.ceiling is not None and not -20.0 <= self.ceiling <= 0.0:
+            raise ExportError(f"true-peak ceiling {self.ceiling} dBTP is outside -20..0")
+        if not (self.master or self.stems or self.cues):
+            raise ExportError("nothing chosen to export: pick the master, stems or a cue mix")
+
+
+# -- ranges -----------------------------------------------------------------------------
+
+
+def resolve_range(
+    project: Project,
+    kind: str = "session",
+    selection: tuple[int, int] | None = None,
+    markers: tuple[str, str] | None = None,
+) -> tuple[int, int]:
+    """Frames [start, end) for "session", "loop", "selection" or "markers" (two marker ids)."""
+    if kind == "session":
+        start, end = 0, project.length()
+    elif kind == "loop":
+        start, end = project.loop.start, project.loop.end
+    elif kind == "selection":
+        if selection is None:
+            raise ExportError("there is no selection to export")
+        start, end = selection
+    elif kind == "markers":
+        by_id = {m.id: m.position for m in project.markers}
+        if markers is None or not all(m in by_id for m in markers):
+            raise ExportError("choose two markers to export between")
+        start, end = sorted(by_id[m] for m in markers)
+    else:
+        raise ExportError(f"unknown range {kind!r}")
+    if end <= start:
+        raise ExportError(f"the {kind} range is empty ({start}..{end}); nothing to export")
+    return int(start), int(end)
+
+
+# -- one file ---------------------------------------------------------------------------
+
+
+@dataclass
+class Delivery:
+    """One delivered file and how it came out."""
+
+    path: Path
+    report_path: Path
+    kind: str  # "master", "stem" or "cue"
+    label: str
+    report: LoudnessReport
+    gain_db: float = 0.0
+    limited: bool = False
+    note: str = ""  # set when the target or ceiling could not be met as asked
+
+
+def _limit(y: np.ndarray, fs: int, ceiling_db: float) -> None:
+    look = lookahead_frames(fs)
+    n, nch = y.shape
+    state = np.zeros(limiter_state_size(nch, look))
+    limiter_init(state, nch, look)
+    padded = np.concatenate([y, np.zeros((look, nch))])
+    limiter_process(state, padded, nch, padded.shape[0], float(fs), ceiling_db,
+                    LIMITER_RELEASE_MS)
+    y[:] = padded[look:]
+
+
+def _quantise(y: np.ndarray, bits: int, dither: bool = True) -> np.ndarray:
+    """TPDF-dithered integers in int32 (24-bit values shifted up, as soundfile expects)."""
+    scale = float(1 << (bits - 1))
+    q = y * scale
+    if dither:
+        rng = np.random.default_rng(DITHER_SEED)
+        q += rng.random(y.shape)
+        q -= rng.random(y.shape)
+    q = np.floor(q + 0.5, out=q)
+    np.clip(q, -scale, scale - 1.0, out=q)
+    q = q.astype(np.int32)
+    return q << (32 - bits) if bits < 32 else q
+
+
+def _subtype(settings: ExportSettings) -> str:
+    if settings.format == "mp3":
+        return "MPEG_LAYER_III"
+    if settings.format == "ogg":
+        return "VORBIS"
+    return {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}[settings.bit_depth]
+
+
+def _tail(
+    x: np.ndarray, fs: int, gain_db: float, limit_db: float | None, settings: ExportSettings,
+    dither: bool = True,
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """Gain, limiter, rate conversion and dither: (what to write, its rate, its value)."""
+    y = x * (10.0 ** (gain_db / 20.0))
+    if limit_db is not None:
+        _limit(y, fs, limit_db)
+    rate = settings.rate or fs
+    if rate != fs:
+        y = soxr.resample(y, fs, rate, quality="VHQ")
+    if settings.format in ("wav", "flac") and settings.bit_depth in (16, 24):
+        q = _quantise(y, settings.bit_depth, dither)
+        return q, rate, q.astype(np.float64) / 2.0**31
+    out = y.astype(np.float32)
+    return out, rate, out.astype(np.float64)
+
+
+def _write(tmp: Path, data: np.ndarray, rate: int, settings: ExportSettings) -> None:
+    # Encoded in memory first: libsndfile reports a full disk only as "System error",
+    # while a plain write says which error it was.
+    encoded = io.BytesIO()
+    try:
+        with sf.SoundFile(encoded, "w", rate, data.shape[1], subtype=_subtype(settings),
+                          format=settings.format.upper()) as f:
+            for i in range(0, data.shape[0], CHUNK * 4):
+                f.write(data[i:i + CHUNK * 4])
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise ExportError(f"could not encode {settings.format.upper()}: {e}") from None
+    try:
+        with open(tmp, "wb") as out:
+            out.write(encoded.getbuffer())
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as e:
+        raise ExportError(f"could not write {tmp.name} in {tmp.parent}: {_reason(e)}") from None
+
+
+def _reason(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return f"the disk is full or the file too large ({e.strerror})"
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    return str(e)
+
+
+def deliver(
+    audio: np.ndarray,
+    fs: int,
+    tmp: Path,
+    settings: ExportSettings,
+    gain_db: float | None = None,
+    cancel: Cancel | None = None,
+) -> tuple[LoudnessReport, float, bool, str]:
+    """Process `audio` into the file `tmp` per settings; (report, gain, limited, note).
+
+    `gain_db` fixes the gain instead of normalising (stems take the master's gain so
+    they still add up to it). The report is measured on the data written.
+    """
+    x = _as_frames(audio)
+    source = measure(x, fs, cancel)
+    target = settings.normalize if gain_db is None else None
+    ceiling = settings.ceiling
+    silent = source.integrated == -math.inf and source.sample_peak == -math.inf
+    if gain_db is None:
+        gain_db = 0.0
+        if target is not None and source.integrated > -math.inf:
+            gain_db = target - source.integrated
+    note = ""
+    if silent:
+        gain_db = 0.0
+        if settings.normalize is not None:
+            note = "silence: nothing to normalise"
+    cap = math.inf
+    if ceiling is not None and source.true_peak > -math.inf:
+        cap = ceiling - source.true_peak + settings.max_limiting_db
+    capped = False
+    limit_db: float | None = None
+    lossy = settings.format in ("mp3", "ogg")
+    last: tuple[float, float] | None = None  # (gain, loudness) of the pass before
+    for _ in range(MAX_PASSES):
+        if cancel is not None and cancel():
+            raise Cancelled("export cancelled")
+        if gain_db > cap:
+            gain_db, capped = cap, True
+        if (ceiling is not None and limit_db is None
+                and source.true_peak + gain_db > ceiling - LIMIT_MARGIN_DB):
+            limit_db = ceiling - LIMIT_MARGIN_DB
+        data, rate, value = _tail(x, fs, gain_db, limit_db, settings, dither=not silent)
+        if lossy:
+            _write(tmp, data, rate, settings)
+            value, rate = _read(tmp)
+        report = measure(value, rate, cancel)
+        over = ceiling is not None and report.true_peak > ceiling
+        error = 0.0 if target is None or silent else target - report.integrated
+        if not over and (abs(error) <= TOLERANCE_LU or (capped and error > 0)):
+            break
+        if over:
+            excess = report.true_peak - ceiling
+            limit_db = (limit_db if limit_db is not None else ceiling) - excess - 0.02
+        if target is not None and not silent:
+            # Under limiting loudness grows slower than gain: step along the measured slope.
+            slope = 1.0
+            if last is not None and gain_db != last[0]:
+                slope = min(1.0, max(0.1, (report.integrated - last[1]) / (gain_db - last[0])))
+            last = (gain_db, report.integrated)
+            gain_db += error / slope
+    else:
+        if over:
+            raise ExportError(f"could not bring {tmp.name} under {ceiling} dBTP "
+                              f"(it measured {report.true_peak:.2f} dBTP)")
+    if target is not None and not silent and abs(target - report.integrated) > NOTE_LU:
+        note = (f"reached {report.integrated:.1f} LUFS, {target - report.integrated:.1f} LU "
+                f"short of the {target:g} LUFS target")
+        if capped:
+            note += (f": more would need over {settings.max_limiting_db:g} dB of limiting "
+                     f"under the {ceiling:g} dBTP ceiling")
+    if not lossy:
+        _write(tmp, data, rate, settings)
+    return report, gain_db, limit_db is not None, note
+
+
+# -- the whole export -------------------------------------------------------------------
+
+
+@dataclass
+class ExportResult:
+    files: list[Delivery]
+    range: tuple[int, int]
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for d in self.files:
+            out.append(f"{d.path}")
+            out += [f"  {line}" for line in d.report.lines()]
+            if d.note:
+                out.append(f"  note: {d.note}")
+        return out
+
+
+def safe_name(name: str) -> str:
+    """A file-name-safe version of a track, cue or project name."""
+    cleaned = "".join(ch if ch.isalnum() or ch in " -_." else "_" for ch in name).strip(" .")
+    return cleaned or "export"
+
+
+def plan_files(project: Project, out_dir: Path, settings: ExportSettings) -> list[tuple]:
+    """(kind, id, label, path) for each file the export will make."""
+    base = safe_name(settings.name or project.name)
+    ext = settings.format
+    files: list[tuple] = []
+    if settings.master:
+        files.append(("master", None, "Master", out_dir / f"{base}.{ext}"))
+    tracks = {t.id: t for t in project.tracks}
+    for tid in settings.stems:
+        if tid not in tracks:
+            raise ExportError(f"there is no track with id {tid!r} to export as a stem")
+        name = tracks[tid].name
+        files.append(("stem", tid, name, out_dir / f"{base} - {safe_name(name)}.{ext}"))
+    cues = {c.id: c for c in project.cues}
+    for cid in settings.cues:
+        if cid not in cues:
+            raise ExportError(f"there is no cue mix with id {cid!r}")
+        name = cues[cid].name
+        files.append(("cue", cid, name, out_dir / f"{base} - {safe_name(name)}.{ext}"))
+    paths = [f[3] for f in files]
+    if len(set(paths)) != len(paths):
+        raise ExportError("two of the chosen stems or cues have the same name; rename one")
+    return files
+
+
+def _check_targets(files: list[tuple], overwrite: bool) -> None:
+    if overwrite:
+        return
+    for *_rest, path in files:
+        for p in (path, path.with_name(path.name + REPORT_SUFFIX)):
+            if p.exists():
+                raise ExportError(f"{p} already exists; choose overwrite or another name")
+
+
+def _stage(out_dir: Path, name: str) -> Path:
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=out_dir)
+    except OSError as e:
+        raise ExportError(f"cannot write in {out_dir}: {_reason(e)}") from None
+    os.close(fd)
+    return Path(tmp)
+
+
+def _commit(staged: list[tuple[Path, Path]], overwrite: bool) -> None:
+    done: list[Path] = []
+    for tmp, dest in staged:
+        try:
+            if overwrite:
+                os.replace(tmp, dest)
+            else:
+                os.link(tmp, dest)  # unlike a rename, never replaces a file
+                tmp.unlink()
+        except OSError as e:
+            for p in done:
+                p.unlink(missing_ok=True)
+            raise ExportError(f"could not put {dest.name} in place: {_reason(e)}") from None
+        if not overwrite:
+            done.append(dest)
+
+
+def export_project(
+    engine: object,
+    project: Project,
+    folder: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    settings: ExportSettings,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> ExportResult:
+    """Render and deliver the chosen master, stems and cue mixes into out_dir.
+
+    `engine` is an app.engine.engine.Engine. Raises ExportError with a sentence for
+    the user, Cancelled when `cancel()` turns true; either way nothing is left behind.
+    """
+    settings.check()
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise ExportError(f"the output folder {out_dir} does not exist")
+    start, end = settings.range if settings.range is not None else resolve_range(project)
+    if end <= start:
+        raise ExportError(f"the range {start}..{end} is empty; nothing to export")
+    files = plan_files(project, out_dir, settings)
+    _check_targets(files, settings.overwrite)
+    report = progress or (lambda f: None)
+    try:
+        work = Path(tempfile.mkdtemp(prefix=".glassroom-export-", dir=out_dir))
+    except OSError as e:
+        raise ExportError(f"cannot write in {out_dir}: {_reason(e)}") from None
+    staged: list[tuple[Path, Path]] = []
+    try:
+        renders = _render_all(engine, project, folder, work, files, settings, (start, end),
+                              lambda f: report(0.5 * f), cancel)
+        deliveries: list[Delivery] = []
+        master_gain: float | None = None
+        for i, (kind, ident, label, dest) in enumerate(files):
+            audio, fs = _read(renders[(kind, ident)])
+            gain = None
+            if kind == "stem" and settings.normalize is not None:
+                if master_gain is None:
+                    master_gain = _normalise_gain(renders[("master", None)], settings, cancel)
+                gain = master_gain
+            tmp = _stage(out_dir, dest.name)
+            staged.append((tmp, dest))
+            rep, gain_db, limited, note = deliver(audio, fs, tmp, settings, gain, cancel)
+            if kind == "master":
+                master_gain = gain_db
+            report_path = dest.with_name(dest.name + REPORT_SUFFIX)
+            rtmp = _stage(out_dir, report_path.name)
+            staged.append((rtmp, report_path))
+            _write_report(rtmp, dest, rep, settings, gain_db, limited, note)
+            deliveries.append(Delivery(dest, report_path, kind, label, rep, gain_db, limited,
+                                       note))
+            report(0.5 + 0.5 * (i + 1) / len(files))
+        if cancel is not None and cancel():
+            raise Cancelled("export cancelled")
+        _commit(staged, settings.overwrite)
+        staged = []
+        return ExportResult(deliveries, (start, end))
+    finally:
+        for tmp, _dest in staged:
+            tmp.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _normalise_gain(path: Path, settings: ExportSettings, cancel: Cancel | None) -> float:
+    audio, fs = _read(path)
+    integrated = measure(audio, fs, cancel).integrated
+    if settings.normalize is None or integrated == -math.inf:
+        return 0.0
+    return settings.normalize - integrated
+
+
+def _render_all(
+    engine: object,
+    project: Project,
+    folder: str | os.PathLike[str],
+    work: Path,
+    files: list[tuple],
+    settings: ExportSettings,
+    span: tuple[int, int],
+    progress: Progress,
+    cancel: Cancel | None,
+) -> dict[tuple, Path]:
+    from app.engine.engine import RenderError
+
+    cues = [ident for kind, ident, *_ in files if kind == "cue"]
+    stems = any(kind == "stem" for kind, *_ in files)
+    passes = 1 + len(cues)
+    out: dict[tuple, Path] = {}
+    try:
+        master = work / "master.wav"
+        result = engine.render(project, folder, master, range=span,
+                               stems_dir=work / "stems" if stems else None,
+                               progress=lambda f: progress(f / passes), cancel=cancel)
+        if result is None:
+            raise Cancelled("export cancelled")
+        out[("master", None)] = master
+        for tid, path in result.stems.items():
+            out[("stem", tid)] = path
+        for i, cid in enumerate(cues):
+            path = work / f"cue-{i}.wav"
+            done = engine.render(project, folder, path, range=span, cue=cid,
+                                 progress=lambda f, i=i: progress((i + 1 + f) / passes),
+                                 cancel=cancel)
+            if done is None:
+                raise Cancelled("export cancelled")
+            out[("cue", cid)] = path
+    except RenderError as e:
+        raise ExportError(str(e)) from None
+    except (sf.LibsndfileError, RuntimeError, OSError) as e:
+        reason = _reason(e)
+        if shutil.disk_usage(work).free < LOW_DISK_BYTES:
+            reason = f"the disk is full ({reason})"
+        raise ExportError(f"rendering into {work.parent} failed: {reason}") from None
+    return out
+
+
+def _write_report(
+    tmp: Path, dest: Path, rep: LoudnessReport, settings: ExportSettings,
+    gain_db: float, limited: bool, note: str,
+) -> None:
+    data = {
+        "file": dest.name,
+        "loudness": rep.to_json(),
+        "target_lufs": settings.normalize,
+        "ceiling_dbtp": settings.ceiling,
+        "gain_db": round(gain_db, 3),
+        "limited": limited,
+        "note": note,
+    }
+    try:
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+    except OSError as e:
+        raise ExportError(f"could not write {dest.name}{REPORT_SUFFIX}: {_reason(e)}") from None
+
+
+def deliver_file(
+    src: str | os.PathLike[str],
+    dest: str | os.PathLike[str],
+    settings: ExportSettings,
+    cancel: Cancel | None = None,
+) -> Delivery:
+    """Deliver an already rendered file as `dest` (with its report), staged and renamed."""
+    settings.check()
+    dest = Path(dest)
+    if not dest.parent.is_dir():
+        raise ExportError(f"the output folder {dest.parent} does not exist")
+    report_path = dest.with_name(dest.name + REPORT_SUFFIX)
+    _check_targets([("file", None, dest.name, dest)], settings.overwrite)
+    audio, fs = _read(Path(src))
+    if audio.shape[0] == 0:
+        raise ExportError(f"{src} holds no audio; nothing to export")
+    staged: list[tuple[Path, Path]] = []
+    try:
+        tmp = _stage(dest.parent, dest.name)
+        staged.append((tmp, dest))
+        rep, gain_db, limited, note = deliver(audio, fs, tmp, settings, None, cancel)
+        rtmp = _stage(dest.parent, report_path.name)
+        staged.append((rtmp, report_path))
+        _write_report(rtmp, dest, rep, settings, gain_db, limited, note)
+        _commit(staged, settings.overwrite)
+        staged = []
+    finally:
+        for t, _d in staged:
+            t.unlink(missing_ok=True)
+    return Delivery(dest, report_path, "file", dest.stem, rep, gain_db, limited, note)
