@@ -36,7 +36,7 @@ from app.dsp import biquad
 from app.session.edits import Edit, EditError, SetParam
 from app.session.model import EqKind, StripParams, Track
 from app.ui.mixer.mixer_edits import SetStripParams
-from app.ui.mixer.widgets import Knob
+from app.ui.mixer.widgets import Knob, format_db
 from app.ui.theme import COLOURS, mono_font, ui_font
 
 F_LOW, F_HIGH = 20.0, 20000.0
@@ -86,6 +86,7 @@ class EqCurve(QWidget):
         self.rate = rate
         self.editable = editable
         self._strip: StripParams | None = None
+        self._key: tuple = ()
         self._path = QPainterPath()
         self._path_size = (0, 0)
         self._drag_band: int | None = None
@@ -106,7 +107,12 @@ class EqCurve(QWidget):
             self.setToolTip("EQ: click to edit")
 
     def set_strip(self, strip: StripParams) -> None:
-        self._strip = strip
+        """Show `strip`'s response; redrawn only when its filters changed."""
+        key = (strip.hpf_on, strip.hpf_freq, strip.eq_on,
+               tuple((b.kind, b.freq, b.gain_db, b.q, b.enabled) for b in strip.eq))
+        if strip is self._strip and key == self._key:
+            return
+        self._strip, self._key = strip, key
         self._path_size = (0, 0)
         self.update()
 
@@ -235,7 +241,7 @@ class EqCurve(QWidget):
 
 
 def _hz(v: float) -> str:
-    return f"{v / 1000:.2g}k" if v >= 1000 else f"{v:.0f}"
+    return f"{v / 1000:.3g} kHz" if v >= 1000 else f"{v:.0f} Hz"
 
 
 class EqEditor(QDialog):
@@ -269,7 +275,8 @@ class EqEditor(QDialog):
         self.eq_on.toggled.connect(lambda on: self._set("eq_on", on, close=True))
         self.hpf_on = QCheckBox("High-pass")
         self.hpf_on.toggled.connect(lambda on: self._set("hpf_on", on, close=True))
-        self.hpf_freq = Knob("HPF", 20.0, 1000.0, 80.0, _hz, log=True)
+        self.hpf_freq = Knob("High-pass frequency", 20.0, 1000.0, 80.0,
+                             _hz, log=True, show_value=True)
         self._wire(self.hpf_freq, "hpf_freq")
         top.addWidget(self.eq_on)
         top.addSpacing(16)
@@ -292,10 +299,11 @@ class EqEditor(QDialog):
                 kind.addItem(_KIND_NAMES[k], k.value)
             kind.currentIndexChanged.connect(
                 lambda i, b=b, box=kind: self._set(f"eq.{b}.kind", box.itemData(i), close=True))
-            freq = Knob("Freq", F_LOW, F_HIGH, 1000.0, _hz, log=True)
-            gain = Knob("Gain", -GAIN_RANGE_DB, GAIN_RANGE_DB, 0.0, lambda v: f"{v:+.1f} dB",
-                        bipolar=True)
-            q = Knob("Q", 0.1, 20.0, 0.707, lambda v: f"{v:.2f}", log=True)
+            freq = Knob("Frequency", F_LOW, F_HIGH, 1000.0, _hz, log=True,
+                        show_value=True)
+            gain = Knob("Gain", -GAIN_RANGE_DB, GAIN_RANGE_DB, 0.0, lambda v: f"{format_db(v)} dB",
+                        bipolar=True, show_value=True)
+            q = Knob("Q", 0.1, 20.0, 0.707, lambda v: f"Q {v:.2f}", log=True, show_value=True)
             for knob, name in ((freq, "freq"), (gain, "gain_db"), (q, "q")):
                 self._wire(knob, f"eq.{b}.{name}")
             for col, w in enumerate((on, kind, freq, gain, q)):

@@ -451,15 +451,17 @@ class Knob(QWidget):
         log: bool = False,
         step: float = 0.1,
         bipolar: bool = False,
+        show_value: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.caption, self.low, self.high, self.default = caption, low, high, default
+        self.show_value = show_value  # write the value under the knob instead of the caption
         self.fmt, self.log, self.step, self.bipolar = fmt, log, step, bipolar
         self._value = default
         self._drag: tuple[float, float] | None = None
         self._active = True
-        self.setFixedSize(40, self.SIZE + 13)
+        self.setFixedSize(44 if show_value else 40, self.SIZE + 13)
         self.setCursor(Qt.CursorShape.SizeVerCursor)
         self._track = QColor("#0b0c0e")
         self._arc = QColor(COLOURS.accent)
@@ -565,7 +567,8 @@ class Knob(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         p.setFont(self._font)
         p.setPen(self._text)
-        text = self.fmt(self._value) if self._drag is not None else self.caption
+        showing = self._drag is not None or self.show_value
+        text = self.fmt(self._value) if showing else self.caption
         p.drawText(QRect(0, s, self.width(), 12), Qt.AlignmentFlag.AlignCenter, text)
         p.end()
 
