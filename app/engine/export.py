@@ -45,7 +45,14 @@ from app.dsp.loudness import (
     loudness_range,
     loudness_reset,
 )
-from app.dsp.truepeak import TP_STATE_SIZE, to_dbtp, truepeak_process, truepeak_take
+from app.dsp.truepeak import (
+    PHASE_COEFS,
+    TP_STATE_SIZE,
+    to_dbtp,
+    truepeak_process,
+    truepeak_take,
+)
+from app.dsp.truepeak import TAPS as TRUEPEAK_TAPS
 from app.session.media import Cancelled
 from app.session.model import Project
 
@@ -58,7 +65,7 @@ TARGETS = {"broadcast": -23.0, "streaming": -14.0}
 DEFAULT_CEILING = -1.0
 TOLERANCE_LU = 0.02
 NOTE_LU = 0.05  # further off than this, the file's note says where it ended up
-LIMIT_MARGIN_DB = 0.1  # first limiter ceiling sits this far under the true-peak ceiling
+LIMIT_MARGIN_DB = 0.05  # first limiter ceiling sits this far under the true-peak ceiling
 LIMITER_RELEASE_MS = 80.0
 MAX_PASSES = 10
 CHUNK = 1 << 16
@@ -272,25 +279,52 @@ class Delivery:
     note: str = ""  # set when the target or ceiling could not be met as asked
 
 
-def _limit(y: np.ndarray, fs: int, ceiling_db: float) -> None:
+def peak_envelope(x: np.ndarray) -> np.ndarray:
+    """Per frame, the largest |sample| or 4x-interpolated value next to it, over channels.
+
+    The interpolation is the true-peak meter's own filter (app.dsp.truepeak), so a
+    limiter that keeps this envelope under a ceiling keeps the metered true peak there.
+    """
+    n = x.shape[0]
+    env = np.zeros(n + TRUEPEAK_TAPS - 1)
+    for c in range(x.shape[1]):
+        for p in range(PHASE_COEFS.shape[0]):
+            np.maximum(env, np.abs(np.convolve(x[:, c], PHASE_COEFS[p])), out=env)
+    # The filter delays by 5-6 frames: env[k + 5] and env[k + 6] straddle frame k.
+    side = np.maximum(env[5:5 + n], env[6:6 + n])
+    return np.maximum(side, np.max(np.abs(x), axis=1), out=side)
+
+
+def _limit(y: np.ndarray, side: np.ndarray, fs: int, ceiling_db: float) -> None:
+    """Limit y in place so that y and its true-peak side chain `side` stay under the ceiling."""
     look = lookahead_frames(fs)
     n, nch = y.shape
-    state = np.zeros(limiter_state_size(nch, look))
-    limiter_init(state, nch, look)
-    padded = np.concatenate([y, np.zeros((look, nch))])
-    limiter_process(state, padded, nch, padded.shape[0], float(fs), ceiling_db,
+    # The side chain rides along as one more linked channel: the kernel keeps every
+    # channel under the ceiling, so the gain it finds also holds the interpolated peaks.
+    buf = np.zeros((n + look, nch + 1))
+    buf[:n, :nch] = y
+    buf[:n, nch] = side
+    state = np.zeros(limiter_state_size(nch + 1, look))
+    limiter_init(state, nch + 1, look)
+    limiter_process(state, buf, nch + 1, buf.shape[0], float(fs), ceiling_db,
                     LIMITER_RELEASE_MS)
-    y[:] = padded[look:]
+    y[:] = buf[look:, :nch]
 
 
-def _quantise(y: np.ndarray, bits: int, dither: bool = True) -> np.ndarray:
-    """TPDF-dithered integers in int32 (24-bit values shifted up, as soundfile expects)."""
+def tpdf(shape: tuple[int, ...]) -> np.ndarray:
+    """Triangular dither of +-1 LSB (two uniform LSBs), the same for the same shape."""
+    rng = np.random.default_rng(DITHER_SEED)
+    d = rng.random(shape)
+    d -= rng.random(shape)
+    return d
+
+
+def _quantise(y: np.ndarray, bits: int, dither: np.ndarray | None) -> np.ndarray:
+    """Integers in int32 (24-bit values shifted up, as soundfile expects), dithered if given."""
     scale = float(1 << (bits - 1))
     q = y * scale
-    if dither:
-        rng = np.random.default_rng(DITHER_SEED)
-        q += rng.random(y.shape)
-        q -= rng.random(y.shape)
+    if dither is not None:
+        q += dither
     q = np.floor(q + 0.5, out=q)
     np.clip(q, -scale, scale - 1.0, out=q)
     q = q.astype(np.int32)
@@ -307,17 +341,18 @@ def _subtype(settings: ExportSettings) -> str:
 
 def _tail(
     x: np.ndarray, fs: int, gain_db: float, limit_db: float | None, settings: ExportSettings,
-    dither: bool = True,
+    side: Callable[[], np.ndarray], dither: Callable[[tuple[int, ...]], np.ndarray | None],
 ) -> tuple[np.ndarray, int, np.ndarray]:
     """Gain, limiter, rate conversion and dither: (what to write, its rate, its value)."""
-    y = x * (10.0 ** (gain_db / 20.0))
+    g = 10.0 ** (gain_db / 20.0)
+    y = x * g
     if limit_db is not None:
-        _limit(y, fs, limit_db)
+        _limit(y, side() * g, fs, limit_db)
     rate = settings.rate or fs
     if rate != fs:
         y = soxr.resample(y, fs, rate, quality="VHQ")
     if settings.format in ("wav", "flac") and settings.bit_depth in (16, 24):
-        q = _quantise(y, settings.bit_depth, dither)
+        q = _quantise(y, settings.bit_depth, dither(y.shape))
         return q, rate, q.astype(np.float64) / 2.0**31
     out = y.astype(np.float32)
     return out, rate, out.astype(np.float64)
@@ -385,6 +420,22 @@ def deliver(
     limit_db: float | None = None
     lossy = settings.format in ("mp3", "ogg")
     last: tuple[float, float] | None = None  # (gain, loudness) of the pass before
+    envelope: list[np.ndarray] = []
+
+    def side() -> np.ndarray:
+        if not envelope:
+            envelope.append(peak_envelope(x))
+        return envelope[0]
+
+    noise: dict[tuple[int, ...], np.ndarray] = {}
+
+    def dither(shape: tuple[int, ...]) -> np.ndarray | None:
+        # Made once and reused by every pass: the same noise, and no time spent remaking it.
+        if silent:
+            return None
+        if shape not in noise:
+            noise[shape] = tpdf(shape)
+        return noise[shape]
     for _ in range(MAX_PASSES):
         if cancel is not None and cancel():
             raise Cancelled("export cancelled")
@@ -393,7 +444,7 @@ def deliver(
         if (ceiling is not None and limit_db is None
                 and source.true_peak + gain_db > ceiling - LIMIT_MARGIN_DB):
             limit_db = ceiling - LIMIT_MARGIN_DB
-        data, rate, value = _tail(x, fs, gain_db, limit_db, settings, dither=not silent)
+        data, rate, value = _tail(x, fs, gain_db, limit_db, settings, side, dither)
         if lossy:
             _write(tmp, data, rate, settings)
             value, rate = _read(tmp)
