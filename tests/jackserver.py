@@ -90,19 +90,26 @@ class JackServer:
         return jack.Client(unique_name(name), no_start_server=True, servername=self.name)
 
     def loopback(self, channels: int = 2, timeout: float = 5.0) -> None:
-        """Connect PortAudio:out_N to PortAudio:in_N (0-based) once PortAudio's ports exist."""
+        """Connect PortAudio's outputs to its inputs, first to first, once they exist.
+
+        PortAudio numbers its ports on from earlier streams of the same process
+        (in_2, in_3 for the second stream), so they are paired in order.
+        """
         client = self.client("loop")
+
+        def numbered(kind: str) -> list[str]:
+            names = [p.name for p in client.get_ports("PortAudio:" + kind)]
+            return sorted(names, key=lambda n: int(n.rsplit("_", 1)[1]))
+
         try:
             deadline = time.monotonic() + timeout
-            while True:
-                names = {p.name for p in client.get_ports("PortAudio")}
-                wanted = [(f"PortAudio:out_{i}", f"PortAudio:in_{i}") for i in range(channels)]
-                if all(a in names and b in names for a, b in wanted):
-                    break
+            while len(numbered("out")) < channels or len(numbered("in")) < channels:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"PortAudio ports did not appear; there are {sorted(names)}")
+                    raise RuntimeError(
+                        f"PortAudio ports did not appear: {numbered('out')} {numbered('in')}"
+                    )
                 time.sleep(0.01)
-            for src, dst in wanted:
+            for src, dst in zip(numbered("out"), numbered("in"), strict=False):
                 client.connect(src, dst)
         finally:
             client.close()

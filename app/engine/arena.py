@@ -419,6 +419,13 @@ class Root:
         self.arena = arena
         self.array[0] = arena.table_address
 
+    @property
+    def active(self) -> Arena:
+        """The arena the kernel runs on: the previous one until the swap is acknowledged."""
+        if self.retired and not self.acknowledged():
+            return self.retired[-1]
+        return self.arena
+
     def acknowledged(self) -> bool:
         return int(self.array[1]) == int(self.array[0])
 

@@ -246,7 +246,7 @@ class Engine:
             schedule = make_schedule(project, self._folder, self._map.rings, set(placeholders))
             self._butler.set_rate(project.sample_rate)
             self._butler.set_schedule(schedule)
-            position = int(arena.fb[A.F_POSITION])
+            position = int(self._root.active.fb[A.F_POSITION])
             arena.push_command(
                 A.CMD_LOOP, float(project.loop.enabled), project.loop.start, project.loop.end
             )
@@ -398,10 +398,10 @@ class Engine:
     def read_feedback(self) -> Feedback:
         """Copy the kernel's feedback; meters restart holding from this read."""
         with self._lock:
-            arena = self._root.arena
+            arena = self._root.active
             fb = arena.fb.copy()
             meters = arena.meters.copy()
-            arena.ctl[A.K_METER_RESET] += 1
+            self._root.arena.ctl[A.K_METER_RESET] = arena.ctl[A.K_METER_RESET] + 1
             backend = self._backend
             out = Feedback(
                 position=int(fb[A.F_POSITION]),
@@ -426,6 +426,9 @@ class Engine:
                 time=time.monotonic(),
             )
             for track_id, s in self._map.strips.items():
+                if s >= meters.shape[0]:  # a grown arena the kernel has not reached yet
+                    out.meters[track_id] = StripMeter(0.0, 0.0)
+                    continue
                 count = meters[s, A.M_COUNT]
                 rms = float(np.sqrt(meters[s, A.M_SUMSQ] / count)) if count > 0 else 0.0
                 out.meters[track_id] = StripMeter(float(meters[s, A.M_PEAK]), rms)
@@ -438,7 +441,7 @@ class Engine:
         Raises ValueError when they are not all captured yet or already overwritten.
         """
         with self._lock:
-            arena = self._root.arena
+            arena = self._root.active
             have = int(arena.fb[A.F_FRAMES])
             size = arena.capture.shape[0]
             if start + frames > have:

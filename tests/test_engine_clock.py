@@ -1,0 +1,168 @@
+"""The live engine without a device: the ClockBackend runs the kernel in real time.
+
+Its `sink` hands over every output block, so what would have been played can be
+compared sample for sample with the offline render, and fader moves, loops and
+locates can be measured in stream frames.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from test_engine_offline import make_song, noise, render
+
+from app.engine.arena import Capacity
+from app.engine.backends import ClockBackend
+from app.engine.engine import Engine, Feedback
+from app.session.model import Track
+
+BLOCK = 128
+
+
+class Recorder:
+    """Collects a ClockBackend's output blocks; frame k of the stream is row k."""
+
+    def __init__(self) -> None:
+        self.blocks: list[np.ndarray] = []
+
+    def __call__(self, block: np.ndarray) -> None:
+        self.blocks.append(block)
+
+    def frames(self, start: int, count: int) -> np.ndarray:
+        out = np.concatenate(list(self.blocks))
+        assert out.shape[0] >= start + count, "not enough output recorded"
+        return out[start : start + count]
+
+
+def wait_for(engine: Engine, condition, timeout: float = 10.0) -> Feedback:
+    deadline = time.monotonic() + timeout
+    while True:
+        fb = engine.read_feedback()
+        if condition(fb):
+            return fb
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s; last feedback {fb}")
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def clocked():
+    recorder = Recorder()
+    engine = Engine()
+    engine.open(ClockBackend(48000, BLOCK, sink=recorder))
+    yield engine, recorder
+    engine.close()
+
+
+def test_clock_plays_exactly_what_the_render_writes(tmp_path, clocked):
+    engine, recorder = clocked
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [noise(9000, 2, 20), noise(7000, 1, 21)], [0, 1500])
+    project.tracks[1].strip.pan = 0.3
+    expected = render(engine, project, folder, 9000)
+    engine.load(project, folder)
+    assert engine.wait_commands()
+    engine.play()
+    fb = wait_for(engine, lambda f: f.playing and f.position >= 9000)
+    wait_for(engine, lambda f: f.frames >= fb.roll_frame + 9000)
+    played = recorder.frames(fb.roll_frame, 9000)
+    assert np.array_equal(played, expected)
+
+
+def test_a_fader_move_is_heard_within_one_block(tmp_path, clocked):
+    engine, recorder = clocked
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [np.full((96000, 1), 0.5, np.float32)])
+    engine.load(project, folder)
+    engine.play()
+    before = wait_for(engine, lambda f: f.position > 4 * BLOCK).frames
+    engine.set_param(project.master.id, "fader_db", -120.0)
+    after = engine.read_feedback().frames
+    wait_for(engine, lambda f: f.frames > after + 4 * BLOCK)
+    assert recorder.frames(before - BLOCK, BLOCK).min() > 0.3
+    assert not recorder.frames(after + 2 * BLOCK, 2 * BLOCK).any()
+
+
+def test_a_loop_wraps_without_a_gap(tmp_path, clocked):
+    engine, recorder = clocked
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [noise(8000, 2, 22)])
+    expected = render(engine, project, folder, 8000)
+    start, end = 1000, 1000 + 2500  # not a multiple of the block size
+    engine.load(project, folder)
+    engine.set_loop(True, start, end)
+    engine.locate(start)
+    engine.play()
+    fb = wait_for(engine, lambda f: f.playing and not f.waiting and f.loop[0] and f.frames > 0)
+    fb = wait_for(engine, lambda f: f.roll_frame > 0 and f.frames > f.roll_frame + 3 * 2500)
+    played = recorder.frames(fb.roll_frame, 3 * 2500)
+    assert np.array_equal(played, np.tile(expected[start:end], (3, 1)))
+    assert start <= engine.read_feedback().position < end
+
+
+def test_locate_while_playing_is_heard_within_100_ms(tmp_path, clocked):
+    engine, recorder = clocked
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [noise(80000, 2, 23)])
+    expected = render(engine, project, folder, 80000)
+    engine.load(project, folder)
+    engine.play()
+    first = wait_for(engine, lambda f: f.position > 10 * BLOCK)
+    asked_at = engine.read_feedback().frames
+    engine.locate(60000)
+    fb = wait_for(engine, lambda f: f.roll_frame > first.roll_frame and f.position > 60000)
+    assert fb.roll_frame - asked_at <= 4800  # 100 ms at 48 kHz
+    wait_for(engine, lambda f: f.frames > fb.roll_frame + 2000)
+    assert np.array_equal(recorder.frames(fb.roll_frame, 2000), expected[60000:62000])
+
+
+def test_growing_past_capacity_keeps_the_transport_and_plays_every_track(tmp_path):
+    recorder = Recorder()
+    engine = Engine(capacity=Capacity(strips=2, tracks=1, cues=1))
+    engine.open(ClockBackend(48000, BLOCK, sink=recorder))
+    try:
+        folder = tmp_path / "Song.glassroom"
+        project = make_song(folder, [noise(6000, 2, 24)])
+        engine.load(project, folder)
+        engine.locate(1234)
+        wait_for(engine, lambda f: f.position == 1234)
+        grown = make_song(tmp_path / "Big.glassroom", [noise(6000, 2, s) for s in range(3)])
+        grown.tracks.append(Track("Empty"))
+        engine.load(grown, tmp_path / "Big.glassroom")
+        fb = wait_for(engine, lambda f: len(f.meters) == 5)
+        assert fb.position == 1234
+        expected = render(engine, grown, tmp_path / "Big.glassroom", 6000)
+        engine.locate(0)
+        engine.play()
+        fb = wait_for(engine, lambda f: f.position >= 6000)
+        wait_for(engine, lambda f: f.frames >= fb.roll_frame + 6000)
+        assert np.array_equal(recorder.frames(fb.roll_frame, 6000), expected)
+    finally:
+        engine.close()
+
+
+def test_meters_hold_peak_and_rms_since_the_last_read(tmp_path, clocked):
+    engine, _ = clocked
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [np.full((48000, 1), 0.5, np.float32)])
+    engine.load(project, folder)
+    engine.play()
+    wait_for(engine, lambda f: f.position > 2000)
+    engine.read_feedback()
+    fb = wait_for(engine, lambda f: f.meters[project.tracks[0].id].peak > 0)
+    meter = fb.meters[project.tracks[0].id]
+    assert meter.peak == pytest.approx(0.5 * np.cos(np.pi / 4), abs=1e-6)
+    assert meter.rms == pytest.approx(0.5 * np.cos(np.pi / 4), abs=1e-6)
+
+
+def test_an_unusable_device_falls_back_to_the_clock_with_a_reason():
+    engine = Engine()
+    try:
+        engine.open("auto", device="no such interface anywhere")
+        assert engine.backend is not None and engine.backend.name == "clock"
+        assert "no such interface anywhere" in engine.fallback_reason
+        assert engine.read_feedback().fallback_reason == engine.fallback_reason
+    finally:
+        engine.close()

@@ -1,0 +1,165 @@
+"""The engine on a real JACK server (dummy driver), through PortAudio and the cfunc.
+
+PortAudio's outputs are looped back to its inputs inside the server, and the kernel
+keeps every input frame in its capture ring, so what the device played can be read
+back and compared with the offline render sample for sample.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from jackserver import JackServer
+from test_engine_clock import wait_for
+from test_engine_offline import make_song, noise, render
+
+from app.engine.backends import DeviceError, PortAudioBackend
+from app.engine.engine import Engine
+
+BLOCK = 128
+
+
+@pytest.fixture
+def live(jack_server):
+    engine = Engine()
+    engine.open("portaudio", blocksize=BLOCK)
+    jack_server.loopback()
+    yield engine
+    engine.close()
+
+
+def round_trip(engine: Engine, length: int) -> tuple[int, np.ndarray]:
+    """Play from 0 for `length` frames; (roll frame, captured stream from there on)."""
+    engine.locate(0)
+    engine.play()
+    fb = wait_for(engine, lambda f: f.playing and f.position >= length)
+    engine.stop()
+    extra = 4 * 1024  # more than any round trip through the server
+    wait_for(engine, lambda f: f.frames >= fb.roll_frame + length + extra)
+    return fb.roll_frame, engine.read_capture(fb.roll_frame, length + extra)
+
+
+def first_sound(x: np.ndarray) -> int:
+    return int(np.flatnonzero(np.abs(x).max(axis=1))[0])
+
+
+def test_the_device_plays_exactly_the_render(tmp_path, live):
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [noise(12000, 2, 30), noise(9000, 1, 31)], [0, 2500])
+    project.tracks[0].strip.fader_db = -4.5
+    project.tracks[1].strip.pan = -0.7
+    expected = render(live, project, folder, 12000)
+    live.load(project, folder)
+    _, captured = round_trip(live, 12000)
+    offset = first_sound(captured) - first_sound(expected)
+    assert 0 <= offset <= 4 * BLOCK  # the server's periods, not a gap in the stream
+    assert np.array_equal(captured[offset : offset + 12000, :2], expected)
+    assert live.read_feedback().backend == "portaudio"
+    assert live.backend.latency[1] > 0.0
+
+
+def test_a_fader_move_reaches_the_device_within_one_block(tmp_path, live):
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [np.full((96000, 1), 0.5, np.float32)])
+    live.load(project, folder)
+    live.play()
+    start = wait_for(live, lambda f: f.position > 20 * BLOCK)
+    before = live.read_feedback().frames
+    live.set_param(project.master.id, "fader_db", -120.0)
+    after = live.read_feedback().frames
+    wait_for(live, lambda f: f.frames > after + 3 * BLOCK + 4096)
+    # The stream's latency (output to input through the server) is a whole number of
+    # blocks; find it from when the sound started, then look where the move landed.
+    captured = live.read_capture(start.roll_frame, after + 2048 - start.roll_frame)
+    trip = first_sound(captured)
+    assert 0 <= trip <= 4 * BLOCK
+    out_frame = lambda frame: frame - start.roll_frame + trip  # noqa: E731
+    assert captured[out_frame(before) - BLOCK : out_frame(before), :2].min() > 0.3
+    silent = live.read_capture(start.roll_frame + out_frame(after + 2 * BLOCK), 2 * BLOCK)
+    assert not silent[:, :2].any()
+
+
+def test_a_device_that_refuses_the_rate_says_what_it_supports(jack_server):
+    with pytest.raises(DeviceError, match="48000"):
+        PortAudioBackend(samplerate=44100)
+
+
+def test_the_engine_runs_without_late_cycles_in_a_quiet_test(tmp_path, live):
+    folder = tmp_path / "Song.glassroom"
+    live.load(folder=folder, project=make_song(folder, [noise(48000, 2, 32)]))
+    live.play()
+    fb = wait_for(live, lambda f: f.position > 12000)
+    assert fb.underrun_frames == 0
+    assert fb.ring_fill > 12000
+    assert 0.0 < fb.dsp_load < 1.0
+
+
+VANISH_CHILD = textwrap.dedent(
+    """
+    import json, os, sys, time
+    from app.engine.engine import Engine
+    engine = Engine()
+    engine.open("portaudio", blocksize=128)
+    engine.play()
+    print(json.dumps({"backend": engine.backend.name}), flush=True)
+    sys.stdin.readline()  # the parent kills the server, then says so
+    deadline = time.monotonic() + 20
+    while engine.backend is None or engine.backend.name != "clock":
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    first = engine.read_feedback().blocks
+    while engine.read_feedback().blocks < first + 20 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    fb = engine.read_feedback()
+    print(json.dumps({"backend": fb.backend, "reason": engine.fallback_reason,
+                      "messages": engine.messages, "blocks": fb.blocks - first,
+                      "playing": fb.playing}), flush=True)
+    os._exit(0)  # PortAudio must not try to close a client of the dead server
+    """
+)
+
+
+def test_the_device_vanishing_mid_play_falls_back_to_the_clock():
+    if not JackServer.available():
+        pytest.skip("jackd is not installed")
+    server = JackServer().start()
+    env = {**os.environ, "JACK_DEFAULT_SERVER": server.name}
+    root = Path(__file__).resolve().parent.parent
+    child = subprocess.Popen(
+        [sys.executable, "-c", VANISH_CHILD],
+        cwd=root,
+        env=env,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        started = json.loads(child.stdout.readline() or "{}")
+        assert started.get("backend") == "portaudio", child.stderr.read()
+        server.kill()
+        child.stdin.write("killed\n")
+        child.stdin.flush()
+        report = json.loads(child.stdout.readline() or "{}")
+    finally:
+        server.stop()
+        if child.poll() is None:
+            deadline = time.monotonic() + 10
+            while child.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if child.poll() is None:
+                child.kill()
+        child.wait(timeout=10)
+    assert report["backend"] == "clock"
+    assert "stopped" in report["reason"]
+    assert any("running without sound" in m for m in report["messages"])
+    assert report["blocks"] >= 20 and report["playing"]
