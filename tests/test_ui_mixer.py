@@ -480,3 +480,34 @@ def test_loudness_gain_reduction_and_cue_meters_show_when_feedback_has_them(mixe
     assert "#e0714f" in panel.values["integrated"].styleSheet()
     assert mixer.strips[track.id].gr.reduction() == 6.0
     assert editor.meter.peak_text() == "-9.0"
+
+
+def test_sends_are_added_from_the_strip_and_loops_and_doubles_are_refused(mixer, qtbot) -> None:
+    from app.ui.mixer.mixer_edits import AddSend
+
+    project = mixer.project
+    verb = project.tracks[-1]
+    delay = Track("Delay", TrackKind.BUS)
+    mixer.history.apply(E.AddTrack(delay))
+    qtbot.waitUntil(lambda: delay.id in mixer.strips, timeout=2000)
+    track = project.tracks[0]
+    strip = mixer.strips[track.id]
+    menu = strip.add_send.menu()
+    menu.aboutToShow.emit()
+    actions = {a.text(): a for a in menu.actions()}
+    assert not actions["Verb"].isEnabled()  # already sent there
+    actions["Delay"].trigger()
+    assert [s.bus for s in track.strip.sends] == [verb.id, delay.id]
+    assert track.strip.sends[1].level_db == -120.0  # silent until raised
+    qtbot.waitUntil(lambda: len(strip._send_rows) == 2, timeout=2000)
+    mixer.history.apply(AddSend(verb.id, delay.id))  # the reverb return into the delay
+    with pytest.raises(E.EditError, match="loop"):
+        mixer.history.apply(AddSend(delay.id, verb.id))
+    with pytest.raises(E.EditError, match="already sends"):
+        mixer.history.apply(AddSend(track.id, delay.id))
+    with pytest.raises(E.EditError, match="no sends"):
+        mixer.history.apply(AddSend(project.master.id, delay.id))
+    mixer.history.undo()
+    mixer.history.undo()
+    assert [s.bus for s in track.strip.sends] == [verb.id]
+    qtbot.waitUntil(lambda: len(strip._send_rows) == 1, timeout=2000)

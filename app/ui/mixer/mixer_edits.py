@@ -13,7 +13,15 @@ import math
 from typing import Any
 
 from app.session.edits import Edit, EditError, check_param_value, param_label
-from app.session.model import AutomationMode, ControlRoom, Project, SoloMode, get_path
+from app.session.model import (
+    AutomationMode,
+    ControlRoom,
+    Project,
+    Send,
+    SoloMode,
+    TrackKind,
+    get_path,
+)
 
 
 def _track(project: Project, track_id: str):
@@ -183,3 +191,36 @@ class SetControlRoom(Edit):
             return False
         self.values = dict(other.values)
         return True
+
+
+MAX_SENDS = 8  # the engine's send slots per strip
+
+
+class AddSend(Edit):
+    """Add a send from a track or bus to an aux bus; it is silent until its level is raised."""
+
+    def __init__(self, track_id: str, bus_id: str) -> None:
+        self.track_id, self.bus_id = track_id, bus_id
+        self.label = "Add send"
+
+    def do(self, project: Project) -> None:
+        track = _track(project, self.track_id)
+        bus = _track(project, self.bus_id)
+        sends = track.strip.sends
+        if track.kind is TrackKind.MASTER:
+            raise EditError("The master feeds the outputs; it has no sends.")
+        if any(s.bus == bus.id for s in sends):
+            raise EditError(f"{track.name} already sends to {bus.name}.")
+        if len(sends) >= MAX_SENDS:
+            raise EditError(f"{track.name} already has {MAX_SENDS} sends, the most a strip can "
+                            "have.")
+        sends.append(Send(bus.id))
+        try:
+            check_param_value(project, track, f"sends.{len(sends) - 1}.bus", bus.id)
+        except EditError:
+            sends.pop()
+            raise
+        self.label = f"Send {track.name} to {bus.name}"
+
+    def undo(self, project: Project) -> None:
+        _track(project, self.track_id).strip.sends.pop()

@@ -38,7 +38,7 @@ from app.session import edits as E
 from app.session.edits import Edit, EditError
 from app.session.model import AutomationMode, MonitorMode, Project, Track, TrackKind
 from app.ui.mixer.eq import EqCurve
-from app.ui.mixer.mixer_edits import SetAutomationMode
+from app.ui.mixer.mixer_edits import AddSend, SetAutomationMode
 from app.ui.mixer.widgets import (
     MASTER_BG,
     DbField,
@@ -279,6 +279,18 @@ class ChannelStrip(QFrame):
         self.sends_box.setContentsMargins(0, 0, 0, 0)
         self.sends_box.setSpacing(0)
         self.sends_box.addStretch(1)
+        self.add_send = QToolButton()
+        self.add_send.setObjectName("inputButton")
+        self.add_send.setText("+ Send")
+        self.add_send.setToolTip("Send this strip to an aux bus")
+        self.add_send.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.add_send.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.add_send.setFixedHeight(18)
+        send_menu = QMenu(self.add_send)
+        send_menu.aboutToShow.connect(lambda: self._fill_send_menu(send_menu))
+        self.add_send.setMenu(send_menu)
+        self.sends_box.addWidget(self.add_send)
+        self.add_send.setVisible(not master)
         body.addWidget(self.sends_host)
         self._details.append(self.sends_host)
 
@@ -374,7 +386,7 @@ class ChannelStrip(QFrame):
     def _rebuild_sends(self, track: Track) -> None:
         if len(self._send_rows) == len(track.strip.sends):
             return
-        while self.sends_box.count() > 1:
+        while self.sends_box.count() > 2:
             item = self.sends_box.takeAt(0)
             if item.layout() is not None:
                 while item.layout().count():
@@ -426,6 +438,17 @@ class ChannelStrip(QFrame):
         if colour.isValid():
             self._apply(E.SetTrackColour(self.track_id, colour.name()))
 
+    def _fill_send_menu(self, menu: QMenu) -> None:
+        menu.clear()
+        used = {s.bus for s in self.track.strip.sends}
+        buses = [b for b in self.ctx.project.buses() if b.id != self.track_id]
+        for bus in buses:
+            action = menu.addAction(bus.name, lambda b=bus.id: self._apply(AddSend(self.track_id,
+                                                                                    b)))
+            action.setEnabled(bus.id not in used)
+        if not buses:
+            menu.addAction("No aux buses yet").setEnabled(False)
+
     def _fill_input_menu(self, menu: QMenu) -> None:
         menu.clear()
         menu.addAction("No input", lambda: self._apply(E.SetInput(self.track_id, [])))
@@ -449,7 +472,7 @@ class ChannelStrip(QFrame):
 
     def set_send_slots(self, slots: int) -> None:
         """Make room for `slots` sends (the most any strip in the mixer has)."""
-        self.sends_host.setFixedHeight(slots * Knob.SIZE + slots * 13)
+        self.sends_host.setFixedHeight(slots * (Knob.SIZE + 13) + 20)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(NARROW if self._narrow else WIDE, 640)
