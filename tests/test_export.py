@@ -28,7 +28,7 @@ from app.engine.export import (
 )
 from app.session import edits, media, store
 from app.session.media import Cancelled
-from app.session.model import Clip, Marker, Track
+from app.session.model import Clip, CueMix, CueSend, Marker, Track
 
 RATE = 48000
 SECONDS = 6
@@ -311,3 +311,19 @@ def test_bad_settings_are_refused_with_a_sentence(song, engine, tmp_path: Path) 
         with pytest.raises(ExportError, match=words):
             export_project(engine, project, folder, tmp_path, settings)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cue_mix_is_exported_at_its_own_loudness(song, engine, tmp_path: Path) -> None:
+    project, folder = song
+    project.cues = [CueMix("Alice", sends={t.id: CueSend(level_db=-6.0) for t in project.tracks})]
+    try:
+        settings = ExportSettings(master=False, cues=[project.cues[0].id], normalize=-18.0,
+                                  format="wav", bit_depth=24)
+        result = export_project(engine, project, folder, tmp_path, settings)
+    finally:
+        project.cues = []
+    path = tmp_path / "Song - Alice.wav"
+    assert result.files[0].path == path and result.files[0].kind == "cue"
+    data, fs = sf.read(path, always_2d=True)
+    assert abs(pyln.Meter(fs).integrated_loudness(data) + 18.0) <= 0.1
+    assert true_peak_4x(data) <= -1.0

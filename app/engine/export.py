@@ -208,6 +208,8 @@ class ExportSettings:
     normalize: float | None = None  # target LUFS
     ceiling: float | None = DEFAULT_CEILING  # dBTP; None leaves peaks alone
     name: str = ""  # base file name; the project name when empty
+    output: Path | None = None  # exact path of the master (or the only cue mix) file
+    stems_dir: Path | None = None  # stems there as "<track>.<ext>" instead of beside the mix
     overwrite: bool = False
     max_limiting_db: float = 12.0
 
@@ -260,6 +262,69 @@ def resolve_range(
     if end <= start:
         raise ExportError(f"the {kind} range is empty ({start}..{end}); nothing to export")
     return int(start), int(end)
+
+
+def parse_range(text: str, project: Project) -> tuple[int, int]:
+    """Frames for "A:B" in seconds; an empty side is the session's start or end."""
+    left, sep, right = text.partition(":")
+    try:
+        start = project.frames(float(left)) if left.strip() else 0
+        end = project.frames(float(right)) if right.strip() else project.length()
+    except ValueError:
+        raise ExportError(f"cannot read the range {text!r}: write START:END in seconds") from None
+    if not sep or start < 0:
+        raise ExportError(f"cannot read the range {text!r}: write START:END in seconds")
+    if end <= start:
+        raise ExportError(f"the range {text} is empty; nothing to export")
+    return start, end
+
+
+def find_cue(project: Project, name: str) -> str:
+    """The id of the cue mix called `name` (or with that id)."""
+    for c in project.cues:
+        if name in (c.name, c.id):
+            return c.id
+    known = ", ".join(c.name for c in project.cues) or "none"
+    raise ExportError(f"there is no cue mix called {name!r} (cue mixes: {known})")
+
+
+def settings_for_file(
+    project: Project,
+    out: Path,
+    fmt: str | None = None,
+    bit_depth: int | None = None,
+    rate: int | None = None,
+    normalize: float | None = None,
+    ceiling: float | None = None,
+    span: str | None = None,
+    stems_dir: Path | None = None,
+    cue: str | None = None,
+    overwrite: bool = False,
+) -> ExportSettings:
+    """Settings for the command line: one mix to `out`, its format from the suffix if not
+    given, stems (all audio tracks) into stems_dir, a -1 dBTP ceiling when normalising."""
+    fmt = (fmt or out.suffix.lstrip(".") or "wav").lower()
+    if out.suffix.lstrip(".").lower() != fmt:
+        raise ExportError(f"the output {out.name} does not end in .{fmt}")
+    if ceiling is None and normalize is not None:
+        ceiling = DEFAULT_CEILING
+    settings = ExportSettings(
+        master=cue is None,
+        stems=[t.id for t in project.tracks if t.kind.value == "audio"] if stems_dir else [],
+        cues=[find_cue(project, cue)] if cue is not None else [],
+        range=parse_range(span, project) if span else None,
+        format=fmt,
+        bit_depth=bit_depth or 24,
+        rate=rate,
+        normalize=normalize,
+        ceiling=ceiling,
+        name=out.stem,
+        output=out,
+        stems_dir=stems_dir,
+        overwrite=overwrite,
+    )
+    settings.check()
+    return settings
 
 
 # -- one file ---------------------------------------------------------------------------
@@ -507,20 +572,26 @@ def plan_files(project: Project, out_dir: Path, settings: ExportSettings) -> lis
     base = safe_name(settings.name or project.name)
     ext = settings.format
     files: list[tuple] = []
+    main = settings.output
     if settings.master:
-        files.append(("master", None, "Master", out_dir / f"{base}.{ext}"))
+        files.append(("master", None, "Master", main or out_dir / f"{base}.{ext}"))
     tracks = {t.id: t for t in project.tracks}
     for tid in settings.stems:
         if tid not in tracks:
             raise ExportError(f"there is no track with id {tid!r} to export as a stem")
         name = tracks[tid].name
-        files.append(("stem", tid, name, out_dir / f"{base} - {safe_name(name)}.{ext}"))
+        path = (settings.stems_dir / f"{safe_name(name)}.{ext}" if settings.stems_dir
+                else out_dir / f"{base} - {safe_name(name)}.{ext}")
+        files.append(("stem", tid, name, path))
     cues = {c.id: c for c in project.cues}
     for cid in settings.cues:
         if cid not in cues:
             raise ExportError(f"there is no cue mix with id {cid!r}")
         name = cues[cid].name
-        files.append(("cue", cid, name, out_dir / f"{base} - {safe_name(name)}.{ext}"))
+        path = out_dir / f"{base} - {safe_name(name)}.{ext}"
+        if main is not None and not settings.master and len(settings.cues) == 1:
+            path = main
+        files.append(("cue", cid, name, path))
     paths = [f[3] for f in files]
     if len(set(paths)) != len(paths):
         raise ExportError("two of the chosen stems or cues have the same name; rename one")
@@ -570,10 +641,12 @@ def export_project(
     settings: ExportSettings,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
+    placeholders: set[str] | frozenset[str] = frozenset(),
 ) -> ExportResult:
     """Render and deliver the chosen master, stems and cue mixes into out_dir.
 
-    `engine` is an app.engine.engine.Engine. Raises ExportError with a sentence for
+    `engine` is an app.engine.engine.Engine; `placeholders` are ids of missing media,
+    rendered as silence. Raises ExportError with a sentence for
     the user, Cancelled when `cancel()` turns true; either way nothing is left behind.
     """
     settings.check()
@@ -584,6 +657,15 @@ def export_project(
     if end <= start:
         raise ExportError(f"the range {start}..{end} is empty; nothing to export")
     files = plan_files(project, out_dir, settings)
+    if settings.stems_dir is not None and settings.stems:
+        try:
+            settings.stems_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ExportError(f"cannot make the stems folder {settings.stems_dir}: "
+                              f"{_reason(e)}") from None
+    for *_rest, dest in files:
+        if not dest.parent.is_dir():
+            raise ExportError(f"the output folder {dest.parent} does not exist")
     _check_targets(files, settings.overwrite)
     report = progress or (lambda f: None)
     try:
@@ -592,8 +674,8 @@ def export_project(
         raise ExportError(f"cannot write in {out_dir}: {_reason(e)}") from None
     staged: list[tuple[Path, Path]] = []
     try:
-        renders = _render_all(engine, project, folder, work, files, settings, (start, end),
-                              lambda f: report(0.5 * f), cancel)
+        renders = _render_all(engine, project, folder, work, files, (start, end),
+                              lambda f: report(0.5 * f), cancel, placeholders)
         deliveries: list[Delivery] = []
         master_gain: float | None = None
         for i, (kind, ident, label, dest) in enumerate(files):
@@ -603,13 +685,13 @@ def export_project(
                 if master_gain is None:
                     master_gain = _normalise_gain(renders[("master", None)], settings, cancel)
                 gain = master_gain
-            tmp = _stage(out_dir, dest.name)
+            tmp = _stage(dest.parent, dest.name)
             staged.append((tmp, dest))
             rep, gain_db, limited, note = deliver(audio, fs, tmp, settings, gain, cancel)
             if kind == "master":
                 master_gain = gain_db
             report_path = dest.with_name(dest.name + REPORT_SUFFIX)
-            rtmp = _stage(out_dir, report_path.name)
+            rtmp = _stage(dest.parent, report_path.name)
             staged.append((rtmp, report_path))
             _write_report(rtmp, dest, rep, settings, gain_db, limited, note)
             deliveries.append(Delivery(dest, report_path, kind, label, rep, gain_db, limited,
@@ -640,10 +722,10 @@ def _render_all(
     folder: str | os.PathLike[str],
     work: Path,
     files: list[tuple],
-    settings: ExportSettings,
     span: tuple[int, int],
     progress: Progress,
     cancel: Cancel | None,
+    placeholders: set[str] | frozenset[str],
 ) -> dict[tuple, Path]:
     from app.engine.engine import RenderError
 
@@ -655,7 +737,8 @@ def _render_all(
         master = work / "master.wav"
         result = engine.render(project, folder, master, range=span,
                                stems_dir=work / "stems" if stems else None,
-                               progress=lambda f: progress(f / passes), cancel=cancel)
+                               progress=lambda f: progress(f / passes), cancel=cancel,
+                               placeholders=placeholders)
         if result is None:
             raise Cancelled("export cancelled")
         out[("master", None)] = master
@@ -665,7 +748,7 @@ def _render_all(
             path = work / f"cue-{i}.wav"
             done = engine.render(project, folder, path, range=span, cue=cid,
                                  progress=lambda f, i=i: progress((i + 1 + f) / passes),
-                                 cancel=cancel)
+                                 cancel=cancel, placeholders=placeholders)
             if done is None:
                 raise Cancelled("export cancelled")
             out[("cue", cid)] = path
