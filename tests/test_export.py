@@ -277,7 +277,8 @@ def test_a_disk_that_fills_up_mid_export_leaves_no_partial_file(tmp_path: Path) 
     kind, message = queue.get(timeout=60)
     child.join(timeout=60)
     assert kind == "error"
-    assert "disk is full" in message
+    assert "could not write mix.wav" in message and "disk is full" in message
+    assert "removed" in message
     assert sorted(p.name for p in out.iterdir()) == ["other.wav"]
     assert (out / "other.wav").read_bytes() == b"keep me"
 

@@ -440,7 +440,13 @@ def _write(tmp: Path, data: np.ndarray, rate: int, settings: ExportSettings) -> 
             out.flush()
             os.fsync(out.fileno())
     except OSError as e:
-        raise ExportError(f"could not write {tmp.name} in {tmp.parent}: {_reason(e)}") from None
+        raise ExportError(f"could not write {_shown(tmp)} in {tmp.parent}: {_reason(e)}; "
+                          "the unfinished file was removed") from None
+
+
+def _shown(tmp: Path) -> str:
+    """The name the user chose, for a staged temp file (see _stage)."""
+    return tmp.name[1:].rsplit(".", 2)[0] if tmp.name.endswith(".partial") else tmp.name
 
 
 def _reason(e: BaseException) -> str:
@@ -778,7 +784,8 @@ def _write_report(
     try:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
     except OSError as e:
-        raise ExportError(f"could not write {dest.name}{REPORT_SUFFIX}: {_reason(e)}") from None
+        raise ExportError(f"could not write {dest.name}{REPORT_SUFFIX}: {_reason(e)}; "
+                          "the unfinished file was removed") from None
 
 
 def deliver_file(
