@@ -404,15 +404,23 @@ def _subtype(settings: ExportSettings) -> str:
     return {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}[settings.bit_depth]
 
 
-def _tail(
-    x: np.ndarray, fs: int, gain_db: float, limit_db: float | None, settings: ExportSettings,
-    side: Callable[[], np.ndarray], dither: Callable[[tuple[int, ...]], np.ndarray | None],
-) -> tuple[np.ndarray, int, np.ndarray]:
-    """Gain, limiter, rate conversion and dither: (what to write, its rate, its value)."""
+def _shape(
+    x: np.ndarray, fs: int, gain_db: float, limit_db: float | None,
+    side: Callable[[], np.ndarray],
+) -> np.ndarray:
+    """Gain, then the true-peak limiter when a ceiling is given for it."""
     g = 10.0 ** (gain_db / 20.0)
     y = x * g
     if limit_db is not None:
         _limit(y, side() * g, fs, limit_db)
+    return y
+
+
+def _finish(
+    y: np.ndarray, fs: int, settings: ExportSettings,
+    dither: Callable[[tuple[int, ...]], np.ndarray | None],
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """Rate conversion and dither: (what to write, its rate, its value as float)."""
     rate = settings.rate or fs
     if rate != fs:
         y = soxr.resample(y, fs, rate, quality="VHQ")
@@ -507,7 +515,17 @@ def deliver(
         if shape not in noise:
             noise[shape] = tpdf(shape)
         return noise[shape]
-    for _ in range(MAX_PASSES):
+
+    def step(loudness: float) -> float:
+        # Under limiting loudness grows slower than gain: step along the measured slope.
+        nonlocal last
+        slope = 1.0
+        if last is not None and gain_db != last[0]:
+            slope = min(1.0, max(0.1, (loudness - last[1]) / (gain_db - last[0])))
+        last = (gain_db, loudness)
+        return gain_db + (target - loudness) / slope
+
+    for attempt in range(MAX_PASSES):
         if cancel is not None and cancel():
             raise Cancelled("export cancelled")
         if gain_db > cap:
@@ -515,7 +533,16 @@ def deliver(
         if (ceiling is not None and limit_db is None
                 and source.true_peak + gain_db > ceiling - LIMIT_MARGIN_DB):
             limit_db = ceiling - LIMIT_MARGIN_DB
-        data, rate, value = _tail(x, fs, gain_db, limit_db, settings, side, dither)
+        y = _shape(x, fs, gain_db, limit_db, side)
+        if target is not None and not silent and limit_db is not None and (
+                attempt < MAX_PASSES - 1):
+            # Limiting bends loudness against gain: find the gain on loudness alone (cheap),
+            # then finish and measure everything.
+            quick = _run_loudness(y, fs, cancel)[0]
+            if abs(target - quick) > TOLERANCE_LU and not (capped and quick < target):
+                gain_db = step(quick)
+                continue
+        data, rate, value = _finish(y, fs, settings, dither)
         if lossy:
             _write(tmp, data, rate, settings)
             value, rate = _read(tmp)
@@ -528,15 +555,10 @@ def deliver(
             excess = report.true_peak - ceiling
             limit_db = (limit_db if limit_db is not None else ceiling) - excess - 0.02
         if target is not None and not silent:
-            # Under limiting loudness grows slower than gain: step along the measured slope.
-            slope = 1.0
-            if last is not None and gain_db != last[0]:
-                slope = min(1.0, max(0.1, (report.integrated - last[1]) / (gain_db - last[0])))
-            last = (gain_db, report.integrated)
-            gain_db += error / slope
+            gain_db = step(report.integrated)
     else:
         if over:
-            raise ExportError(f"could not bring {tmp.name} under {ceiling} dBTP "
+            raise ExportError(f"could not bring {_shown(tmp)} under {ceiling} dBTP "
                               f"(it measured {report.true_peak:.2f} dBTP)")
     if target is not None and not silent and abs(target - report.integrated) > NOTE_LU:
         note = (f"reached {report.integrated:.1f} LUFS, {target - report.integrated:.1f} LU "
