@@ -328,3 +328,14 @@ def test_a_cue_mix_is_exported_at_its_own_loudness(song, engine, tmp_path: Path)
     data, fs = sf.read(path, always_2d=True)
     assert abs(pyln.Meter(fs).integrated_loudness(data) + 18.0) <= 0.1
     assert true_peak_4x(data) <= -1.0
+
+
+def test_progress_only_moves_forward_and_ends_at_one(song, engine, tmp_path: Path) -> None:
+    project, folder = song
+    seen: list[float] = []
+    export_project(engine, project, folder, tmp_path,
+                   ExportSettings(stems=[project.tracks[0].id], normalize=-14.0),
+                   progress=seen.append)
+    assert seen == sorted(seen)
+    assert seen[-1] == 1.0
+    assert any(0.5 < f < 1.0 for f in seen)  # delivery reports too, not only the render

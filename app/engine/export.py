@@ -472,6 +472,7 @@ def deliver(
     settings: ExportSettings,
     gain_db: float | None = None,
     cancel: Cancel | None = None,
+    progress: Progress | None = None,
 ) -> tuple[LoudnessReport, float, bool, str]:
     """Process `audio` into the file `tmp` per settings; (report, gain, limited, note).
 
@@ -528,6 +529,9 @@ def deliver(
     for attempt in range(MAX_PASSES):
         if cancel is not None and cancel():
             raise Cancelled("export cancelled")
+        if progress is not None:
+            # Most files need one to three passes; the bar slows rather than stalls.
+            progress(1.0 - 0.75 ** (attempt + 1))
         if gain_db > cap:
             gain_db, capped = cap, True
         if (ceiling is not None and limit_db is None
@@ -715,7 +719,9 @@ def export_project(
                 gain = master_gain
             tmp = _stage(dest.parent, dest.name)
             staged.append((tmp, dest))
-            rep, gain_db, limited, note = deliver(audio, fs, tmp, settings, gain, cancel)
+            rep, gain_db, limited, note = deliver(
+                audio, fs, tmp, settings, gain, cancel,
+                lambda f, i=i: report(0.5 + 0.5 * (i + f) / len(files)))
             if kind == "master":
                 master_gain = gain_db
             report_path = dest.with_name(dest.name + REPORT_SUFFIX)
