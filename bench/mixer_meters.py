@@ -30,7 +30,6 @@ from app.session import media, store
 from app.session.edits import EditHistory
 from app.session.model import Clip, Project, Track
 from app.ui.mixer import MixerWindow
-from app.ui.mixer.none_guard import keep_none_alive
 from app.ui.theme import apply_theme
 
 RATE = 48000
@@ -69,7 +68,6 @@ def run_for(seconds: float) -> None:
 
 
 def main() -> int:
-    keep_none_alive()
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     seconds = 3.0 if os.environ.get("GLASSROOM_BENCH_SHORT") else 10.0

@@ -39,7 +39,6 @@ from app.ui.mixer.cues import CueContext, CueEditor, CuePanel, ask
 from app.ui.mixer.eq import EqEditor
 from app.ui.mixer.loudness import LoudnessPanel
 from app.ui.mixer.mixer_edits import SetAutomationMode, SetControlRoom, SetStripParams
-from app.ui.mixer.none_guard import keep_none_alive
 from app.ui.mixer.strip import ChannelStrip, StripContext
 from app.ui.mixer.widgets import MASTER_BG, STRIP_BG
 from app.ui.theme import ui_font
@@ -127,7 +126,6 @@ class MixerWindow(QWidget):
         poll: bool = True,
         meter_hz: float = METER_HZ,
     ) -> None:
-        keep_none_alive()
         super().__init__(parent, Qt.WindowType.Window)
         self.project = project
         self.history = _history(undo)
