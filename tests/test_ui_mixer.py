@@ -14,11 +14,11 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from scipy import signal
 
+from app.engine.response import strip_response_db as response_db
 from app.session import edits as E
 from app.session.edits import EditHistory
 from app.session.model import CueMix, CueSend, EqKind, Project, Send, Track, TrackKind
 from app.ui.mixer import MixerWindow
-from app.ui.mixer.eq import response_db
 from app.ui.mixer.strip import NARROW, WIDE
 from app.ui.mixer.widgets import Meter, fader_db, fader_pos, format_db, parse_db
 from app.ui.theme import apply_theme

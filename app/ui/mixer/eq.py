@@ -1,9 +1,9 @@
 """The EQ display: the strip's response curve, a thumbnail for the strip and an editor.
 
-The curve is the product of the same RBJ biquads the kernel runs (high-pass, then the
-four bands), designed with `app.dsp.biquad` and evaluated as H(e^jw) with numpy, so
-what is drawn is what is heard. The editor lets a band be dragged on the curve
-(frequency sideways, gain up and down, wheel for Q); each drag is one undo step.
+The curve comes from the engine (`strip_response_db`): the same RBJ biquads the kernel
+runs (high-pass, then the four bands), so what is drawn is what is heard. The editor lets
+a band be dragged on the curve (frequency sideways, gain up and down, wheel for Q); each
+drag is one undo step.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dsp import biquad
+from app.engine.response import strip_response_db
 from app.session.edits import Edit, EditError, SetParam
 from app.session.model import EqKind, StripParams, Track
 from app.ui.mixer.mixer_edits import SetStripParams
@@ -42,34 +42,7 @@ from app.ui.theme import COLOURS, mono_font, ui_font
 F_LOW, F_HIGH = 20.0, 20000.0
 GAIN_RANGE_DB = 18.0
 BAND_COLOURS = ("#e0714f", "#e8b94a", "#5fb58a", "#5aa6e6")
-_KIND_CODES = {EqKind.LOW_SHELF: biquad.LOW_SHELF, EqKind.PEAK: biquad.PEAK,
-               EqKind.HIGH_SHELF: biquad.HIGH_SHELF}
 _KIND_NAMES = {EqKind.LOW_SHELF: "Low shelf", EqKind.PEAK: "Peak", EqKind.HIGH_SHELF: "High shelf"}
-
-
-def _section_db(coefs: np.ndarray, w: np.ndarray) -> np.ndarray:
-    z1 = np.exp(-1j * w)
-    z2 = z1 * z1
-    num = coefs[0] + coefs[1] * z1 + coefs[2] * z2
-    den = 1.0 + coefs[3] * z1 + coefs[4] * z2
-    return 20.0 * np.log10(np.maximum(np.abs(num / den), 1e-9))
-
-
-def response_db(strip: StripParams, freqs: np.ndarray, rate: float) -> np.ndarray:
-    """The strip's filter response in dB at `freqs` (Hz): high-pass and EQ, as switched."""
-    w = 2.0 * np.pi * np.asarray(freqs, float) / rate
-    total = np.zeros(len(w))
-    coefs = np.zeros(biquad.COEFS_SIZE)
-    if strip.hpf_on:
-        biquad.design_highpass(coefs, float(rate), float(strip.hpf_freq), biquad.BUTTERWORTH_Q)
-        total += _section_db(coefs, w)
-    if strip.eq_on:
-        for band in strip.eq:
-            if band.enabled and band.gain_db != 0.0:
-                biquad.design(coefs, _KIND_CODES[EqKind(band.kind)], float(rate),
-                              float(band.freq), float(band.gain_db), float(band.q))
-                total += _section_db(coefs, w)
-    return total
 
 
 def log_freqs(n: int) -> np.ndarray:
@@ -147,7 +120,7 @@ class EqCurve(QWidget):
         assert self._strip is not None
         n = max(32, int(r.width() / (2 if not self.editable else 1.5)))
         f = log_freqs(n)
-        db = np.clip(response_db(self._strip, f, self.rate), -GAIN_RANGE_DB * 1.5,
+        db = np.clip(strip_response_db(self._strip, f, self.rate), -GAIN_RANGE_DB * 1.5,
                      GAIN_RANGE_DB * 1.5)
         xs, ys = self._x(f, r), self._y(db, r)
         path = QPainterPath(QPointF(xs[0], ys[0]))
