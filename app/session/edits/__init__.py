@@ -1,0 +1,138 @@
+"""Undoable edits: the only way anything changes a Project.
+
+Every change (a fader move, a clip drag, a new marker) is an `Edit` applied through an
+`EditHistory`, which is the undo stack. Where to look:
+
+- `base`: the protocol (Edit, Compound, EditError) every edit follows
+- `history`: EditHistory, the undo stack, and the Change its listeners receive
+- `params`: strip parameters; a fader move is a SetParam on `fader_db`
+- `routing`: outputs and sends to buses
+- `tracks`, `clips` (and the media pool), `takes` (comping), `timeline` (markers,
+  tempo, meter, loop, punch), `automation`, `cues` (headphone mixes)
+- `checks`: the value checks and lookups the edits share
+
+Import edits from here: `from app.session.edits import SetParam`.
+"""
+
+from app.session.edits.automation import (
+    AddAutomationLane,
+    AddAutomationPoint,
+    MoveAutomationPoint,
+    RemoveAutomationLane,
+    RemoveAutomationPoint,
+    SetAutomationPoints,
+)
+from app.session.edits.base import Compound, Edit, EditError
+from app.session.edits.clips import (
+    AddClip,
+    AddMedia,
+    MoveClip,
+    RemoveClip,
+    RenameClip,
+    SetClipFades,
+    SetClipGain,
+    SetClipMute,
+    SplitClip,
+    TrimClipEnd,
+    TrimClipStart,
+)
+from app.session.edits.cues import (
+    AddCue,
+    RemoveCue,
+    RenameCue,
+    SetCueOutput,
+    SetCueParam,
+    SetCueSend,
+)
+from app.session.edits.history import Change, EditHistory
+from app.session.edits.params import SetParam, check_param_value, param_label
+from app.session.edits.routing import SetTrackOutput, downstream
+from app.session.edits.takes import AddTake, CompTake, RemoveTake, SetComp, comp_with
+from app.session.edits.timeline import (
+    AddMarker,
+    MoveMarker,
+    RemoveMarker,
+    RenameMarker,
+    SetLoop,
+    SetMeter,
+    SetPunch,
+    SetTempo,
+)
+from app.session.edits.tracks import (
+    AddTrack,
+    DuplicateTrack,
+    RemoveTrack,
+    RenameTrack,
+    ReorderTrack,
+    SetArmed,
+    SetInput,
+    SetMonitor,
+    SetRecordSafe,
+    SetTrackColour,
+)
+
+__all__ = [
+    "EditError",
+    "Edit",
+    "Compound",
+    "Change",
+    "EditHistory",
+    "param_label",
+    "check_param_value",
+    "downstream",
+    # tracks
+    "AddTrack",
+    "RemoveTrack",
+    "RenameTrack",
+    "ReorderTrack",
+    "DuplicateTrack",
+    "SetTrackColour",
+    "SetArmed",
+    "SetRecordSafe",
+    "SetMonitor",
+    "SetInput",
+    "SetParam",
+    # routing
+    "SetTrackOutput",
+    # media and clips
+    "AddMedia",
+    "AddClip",
+    "RemoveClip",
+    "MoveClip",
+    "TrimClipStart",
+    "TrimClipEnd",
+    "SplitClip",
+    "SetClipFades",
+    "SetClipGain",
+    "SetClipMute",
+    "RenameClip",
+    # takes
+    "AddTake",
+    "RemoveTake",
+    "SetComp",
+    "CompTake",
+    "comp_with",
+    # timeline
+    "AddMarker",
+    "RemoveMarker",
+    "RenameMarker",
+    "MoveMarker",
+    "SetTempo",
+    "SetMeter",
+    "SetLoop",
+    "SetPunch",
+    # automation
+    "AddAutomationLane",
+    "RemoveAutomationLane",
+    "AddAutomationPoint",
+    "MoveAutomationPoint",
+    "RemoveAutomationPoint",
+    "SetAutomationPoints",
+    # cue mixes
+    "AddCue",
+    "RemoveCue",
+    "RenameCue",
+    "SetCueOutput",
+    "SetCueParam",
+    "SetCueSend",
+]
