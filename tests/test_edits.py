@@ -14,6 +14,7 @@ from app.session.edits import (
     AddCue,
     AddMarker,
     AddMedia,
+    AddSend,
     AddTake,
     AddTrack,
     Change,
@@ -31,6 +32,7 @@ from app.session.edits import (
     RemoveClip,
     RemoveCue,
     RemoveMarker,
+    RemoveSend,
     RemoveTake,
     RemoveTrack,
     RenameClip,
@@ -39,11 +41,13 @@ from app.session.edits import (
     RenameTrack,
     ReorderTrack,
     SetArmed,
+    SetAutomationMode,
     SetAutomationPoints,
     SetClipFades,
     SetClipGain,
     SetClipMute,
     SetComp,
+    SetControlRoom,
     SetCueOutput,
     SetCueParam,
     SetCueSend,
@@ -54,6 +58,7 @@ from app.session.edits import (
     SetParam,
     SetPunch,
     SetRecordSafe,
+    SetStripParams,
     SetTempo,
     SetTrackColour,
     SetTrackOutput,
@@ -133,6 +138,11 @@ EDITS: dict[str, Callable[[], Edit]] = {
     "route to bus": lambda: SetTrackOutput("vocal", "reverb"),
     "route to master": lambda: SetTrackOutput("guitar", ""),
     "fader": lambda: SetParam("vocal", "fader_db", -6.5),
+    "eq point": lambda: SetStripParams("vocal", {"eq.1.freq": 2000.0, "eq.1.gain_db": 4.0}),
+    "automation mode": lambda: SetAutomationMode("vocal", "touch"),
+    "control room": lambda: SetControlRoom(source="main", dim=True, level_db=-12.0),
+    "add send": lambda: AddSend("guitar", "reverb"),
+    "remove send with its automation": lambda: RemoveSend("vocal", 0),
     "eq gain": lambda: SetParam("master", "eq.2.gain_db", 3.0),
     "eq kind": lambda: SetParam("vocal", "eq.0.kind", "peak"),
     "send pre": lambda: SetParam("vocal", "sends.0.pre", True),
@@ -264,6 +274,11 @@ REFUSALS: dict[str, tuple[Callable[[], Edit], str]] = {
         lambda: AddCue(CueMix("x", sends={"master": CueSend()})), "not the master"),
     "cue pan": (lambda: SetCueSend("cue1", "vocal", pan=2.0), "within -1 .. 1"),
     "cue output": (lambda: SetCueOutput("cue1", -2), "below 0"),
+    "second send to one bus": (lambda: AddSend("vocal", "reverb"), "already sends to Reverb"),
+    "send from the master": (lambda: AddSend("master", "reverb"), "has no sends"),
+    "remove a missing send": (lambda: RemoveSend("vocal", 1), "no send number 1"),
+    "automation mode": (lambda: SetAutomationMode("vocal", "loud"), "not one of"),
+    "control room source": (lambda: SetControlRoom(source="cue9"), "cannot listen to"),
     "arm a safe track": (
         lambda: Compound("x", [SetRecordSafe("vocal", True), SetArmed("vocal", True)]),
         "record-safe"),
@@ -440,6 +455,25 @@ def test_removing_a_bus_takes_its_sends_and_renumbers_send_automation() -> None:
     RemoveTrack("reverb").do(project)
     assert project.track("guitar").output == ""
     assert "reverb" not in project.cue("cue1").sends
+
+
+def test_removing_a_send_renumbers_the_automation_of_the_sends_after_it() -> None:
+    project = make_project()
+    project.tracks.append(Track("Delay", TrackKind.BUS, id="delay"))
+    history = EditHistory(project)
+    history.apply(AddSend("vocal", "delay"))
+    vocal = project.track("vocal")
+    vocal.automation.append(AutomationLane("sends.1.level_db", [AutomationPoint(0, -4.0)]))
+    before = copy.deepcopy(project)
+    history.apply(RemoveSend("vocal", 0))
+    assert [s.bus for s in vocal.strip.sends] == ["delay"]
+    assert [a.param for a in vocal.automation] == [
+        "fader_db", "cue.cue1.level_db", "sends.0.level_db"]
+    assert history.undo_label == "Remove send from Vocal to Reverb"
+    history.undo()
+    assert project == before
+    history.redo()
+    assert [s.bus for s in project.track("vocal").strip.sends] == ["delay"]
 
 
 def test_routing_loops_through_sends_and_outputs_are_refused() -> None:

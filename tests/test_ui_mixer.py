@@ -425,8 +425,7 @@ def test_the_qt_undo_stack_sees_a_fader_drag_as_one_command(qtbot) -> None:
 
 
 def test_automation_mode_and_monitor_are_edits_and_bad_room_values_are_refused(mixer) -> None:
-    from app.session.edits import EditError
-    from app.ui.mixer.mixer_edits import SetAutomationMode, SetControlRoom
+    from app.session.edits import EditError, SetAutomationMode, SetControlRoom
 
     track = mixer.project.tracks[0]
     strip = mixer.strips[track.id]
@@ -485,7 +484,7 @@ def test_loudness_gain_reduction_and_cue_meters_show_when_feedback_has_them(mixe
 
 
 def test_sends_are_added_from_the_strip_and_loops_and_doubles_are_refused(mixer, qtbot) -> None:
-    from app.ui.mixer.mixer_edits import AddSend
+    from app.session.edits import AddSend
 
     project = mixer.project
     verb = project.tracks[-1]
@@ -513,3 +512,31 @@ def test_sends_are_added_from_the_strip_and_loops_and_doubles_are_refused(mixer,
     mixer.history.undo()
     assert [s.bus for s in track.strip.sends] == [verb.id]
     qtbot.waitUntil(lambda: len(strip._send_rows) == 1, timeout=2000)
+
+
+def test_a_send_is_removed_from_its_context_menu_and_undo_brings_it_back(mixer, qtbot) -> None:
+    project = mixer.project
+    verb = project.tracks[-1]
+    delay = Track("Delay", TrackKind.BUS)
+    mixer.history.apply(E.AddTrack(delay))
+    track = project.tracks[0]
+    mixer.history.apply(E.AddSend(track.id, delay.id))
+    mixer.history.apply(E.SetParam(track.id, "sends.1.level_db", -8.0))
+    mixer.history.apply(E.AddAutomationLane(track.id, "sends.1.level_db"))
+    strip = mixer.strips[track.id]
+    qtbot.waitUntil(lambda: len(strip._send_rows) == 2, timeout=2000)
+    knob, pre = strip._send_rows[0]
+    assert knob.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+    assert pre.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+    before = [(s.bus, s.level_db) for s in track.strip.sends]
+    actions = {a.text(): a for a in strip.send_menu(0).actions()}
+    actions["Remove send"].trigger()
+    assert [(s.bus, s.level_db) for s in track.strip.sends] == [(delay.id, -8.0)]
+    assert [a.param for a in track.automation] == ["sends.0.level_db"]
+    qtbot.waitUntil(lambda: len(strip._send_rows) == 1, timeout=2000)
+    assert strip._send_rows[0][0].value() == -8.0
+    mixer.history.undo()
+    assert [(s.bus, s.level_db) for s in track.strip.sends] == before
+    assert [a.param for a in track.automation] == ["sends.1.level_db"]
+    assert track.strip.sends[0].bus == verb.id
+    qtbot.waitUntil(lambda: len(strip._send_rows) == 2, timeout=2000)

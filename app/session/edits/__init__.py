@@ -5,8 +5,10 @@ Every change (a fader move, a clip drag, a new marker) is an `Edit` applied thro
 
 - `base`: the protocol (Edit, Compound, EditError) every edit follows
 - `history`: EditHistory, the undo stack, and the Change its listeners receive
-- `params`: strip parameters; a fader move is a SetParam on `fader_db`
-- `routing`: outputs and sends to buses
+- `params`: strip parameters; a fader move is a SetParam on `fader_db`, an EQ point
+  dragged in frequency and gain a SetStripParams
+- `routing`: outputs into buses and the loop check; `sends`: adding and removing sends
+- `control_room`: what the engineer hears (source, dim, mono, cut, solo mode, talkback)
 - `tracks`, `clips` (and the media pool), `takes` (comping), `timeline` (markers,
   tempo, meter, loop, punch), `automation`, `cues` (headphone mixes)
 - `checks`: the value checks and lookups the edits share
@@ -20,6 +22,7 @@ from app.session.edits.automation import (
     MoveAutomationPoint,
     RemoveAutomationLane,
     RemoveAutomationPoint,
+    SetAutomationMode,
     SetAutomationPoints,
 )
 from app.session.edits.base import Compound, Edit, EditError
@@ -36,6 +39,7 @@ from app.session.edits.clips import (
     TrimClipEnd,
     TrimClipStart,
 )
+from app.session.edits.control_room import SetControlRoom
 from app.session.edits.cues import (
     AddCue,
     RemoveCue,
@@ -45,8 +49,9 @@ from app.session.edits.cues import (
     SetCueSend,
 )
 from app.session.edits.history import Change, EditHistory
-from app.session.edits.params import SetParam, check_param_value, param_label
+from app.session.edits.params import SetParam, SetStripParams, check_param_value, param_label
 from app.session.edits.routing import SetTrackOutput, downstream
+from app.session.edits.sends import AddSend, RemoveSend
 from app.session.edits.takes import AddTake, CompTake, RemoveTake, SetComp, comp_with
 from app.session.edits.timeline import (
     AddMarker,
@@ -92,8 +97,13 @@ __all__ = [
     "SetMonitor",
     "SetInput",
     "SetParam",
-    # routing
+    "SetStripParams",
+    # routing and sends
     "SetTrackOutput",
+    "AddSend",
+    "RemoveSend",
+    # control room
+    "SetControlRoom",
     # media and clips
     "AddMedia",
     "AddClip",
@@ -128,6 +138,7 @@ __all__ = [
     "MoveAutomationPoint",
     "RemoveAutomationPoint",
     "SetAutomationPoints",
+    "SetAutomationMode",
     # cue mixes
     "AddCue",
     "RemoveCue",

@@ -1,4 +1,5 @@
-"""Automation: lanes of a strip or cue parameter and the points on them."""
+"""Automation: lanes of a strip or cue parameter, the points on them, and how a strip
+plays them (its automation mode)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from app.session.edits.checks import _cue, _enum, _frame, _insert_sorted, _lane,
 from app.session.edits.params import _PARAM_RANGES, param_label
 from app.session.model import (
     AutomationLane,
+    AutomationMode,
     AutomationPoint,
     Interp,
     Project,
@@ -194,3 +196,31 @@ class SetAutomationPoints(_SetFields):
         ]
         points.sort(key=lambda p: p.time)
         return {"points": points}
+
+
+class SetAutomationMode(Edit):
+    """Choose how a strip's automation plays (off, read, touch, latch, write, trim)."""
+
+    def __init__(self, track_id: str, mode: AutomationMode | str) -> None:
+        self.track_id, self.mode = track_id, mode
+        self.label = "Set automation mode"
+        self._old: AutomationMode | None = None
+
+    @property
+    def structural(self) -> bool:
+        return False
+
+    def do(self, project: Project) -> None:
+        track = _track(project, self.track_id)
+        try:
+            mode = AutomationMode(self.mode)
+        except ValueError:
+            choices = ", ".join(m.value for m in AutomationMode)
+            raise EditError(f"Automation mode {self.mode!r} is not one of {choices}.") from None
+        self._old, track.automation_mode = track.automation_mode, mode
+        self.mode = mode
+        self.label = f"Set {track.name} automation to {mode.value}"
+
+    def undo(self, project: Project) -> None:
+        assert self._old is not None
+        _track(project, self.track_id).automation_mode = self._old

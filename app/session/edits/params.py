@@ -2,7 +2,8 @@
 
 A fader move, a pan turn or an EQ knob becomes a `SetParam` on a dotted path of the
 strip (`fader_db`, `eq.2.gain_db`, `sends.0.level_db`); a drag of one parameter merges
-into one undo step.
+into one undo step. `SetStripParams` sets several at once (an EQ point dragged in
+frequency and gain).
 """
 
 from __future__ import annotations
@@ -155,4 +156,48 @@ class SetParam(Edit):
             return False
         self.value = other._new
         self._new = other._new
+        return True
+
+
+class SetStripParams(Edit):
+    """Set several parameters of one strip at once (an EQ point dragged in frequency and
+    gain); consecutive changes of the same parameters merge into one undo step."""
+
+    mergeable = True
+
+    def __init__(self, track_id: str, values: dict[str, Any], label: str = "") -> None:
+        self.track_id = track_id
+        self.values = dict(values)
+        self.label = label or "Set " + ", ".join(param_label(p) for p in self.values)
+        self._old: dict[str, Any] = {}
+
+    @property
+    def structural(self) -> bool:
+        return any(p.endswith(".bus") for p in self.values)
+
+    @property
+    def paths(self) -> list[str]:
+        return list(self.values)
+
+    def _set(self, project: Project, values: dict[str, Any]) -> None:
+        strip = _track(project, self.track_id).strip
+        for path, value in values.items():
+            head, _, last = path.rpartition(".")
+            setattr(get_path(strip, head) if head else strip, last, value)
+
+    def do(self, project: Project) -> None:
+        track = _track(project, self.track_id)
+        checked = {p: check_param_value(project, track, p, v) for p, v in self.values.items()}
+        old = {p: get_path(track.strip, p) for p in checked}
+        self._set(project, checked)
+        self.values, self._old = checked, old
+
+    def undo(self, project: Project) -> None:
+        self._set(project, self._old)
+
+    def merge(self, other: Edit) -> bool:
+        if not (isinstance(other, SetStripParams) and other.track_id == self.track_id
+                and set(other.values) == set(self.values)):
+            return False
+        self.values = dict(other.values)
         return True

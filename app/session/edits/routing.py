@@ -7,6 +7,7 @@ Also what a removed track, bus, send or cue leaves behind in other objects
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection
 from typing import Any
 
 from app.session.edits.base import EditError, _SetFields
@@ -81,6 +82,27 @@ def _renumbered_lane(param: str, old_to_new: dict[int, int | None]) -> str | Non
         return param
     new_index = old_to_new.get(int(parts[1]))
     return None if new_index is None else ".".join(["sends", str(new_index), *parts[2:]])
+
+
+def _remove_sends(track: Track, gone: Collection[int], refs: _References) -> None:
+    """Remove the sends of `track` at the indices `gone`, keeping what was there in `refs`.
+
+    The automation of the remaining sends is renumbered to follow them, and the lanes of
+    the removed ones go too.
+    """
+    kept = [i for i in range(len(track.strip.sends)) if i not in gone]
+    if len(kept) == len(track.strip.sends):
+        return
+    refs.keep_track(track)
+    old_to_new: dict[int, int | None] = {old: new for new, old in enumerate(kept)}
+    track.strip.sends = [track.strip.sends[i] for i in kept]
+    lanes = []
+    for lane in track.automation:
+        param = _renumbered_lane(lane.param, old_to_new)
+        if param is not None:
+            lane.param = param
+            lanes.append(lane)
+    track.automation = lanes
 
 
 class SetTrackOutput(_SetFields):

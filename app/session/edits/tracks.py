@@ -18,7 +18,7 @@ from app.session.edits.checks import (
     _whole,
 )
 from app.session.edits.clips import _check_clip
-from app.session.edits.routing import _References, _renumbered_lane
+from app.session.edits.routing import _References, _remove_sends
 from app.session.edits.takes import _check_take
 from app.session.model import (
     InputAssign,
@@ -91,18 +91,8 @@ class RemoveTrack(Edit):
             if other.output == track.id:
                 refs.keep_track(other)
                 other.output = ""
-            kept = [i for i, s in enumerate(other.strip.sends) if s.bus != track.id]
-            if len(kept) != len(other.strip.sends):
-                refs.keep_track(other)
-                old_to_new: dict[int, int | None] = {old: new for new, old in enumerate(kept)}
-                other.strip.sends = [other.strip.sends[i] for i in kept]
-                lanes = []
-                for lane in other.automation:
-                    param = _renumbered_lane(lane.param, old_to_new)
-                    if param is not None:
-                        lane.param = param
-                        lanes.append(lane)
-                other.automation = lanes
+            gone = {i for i, s in enumerate(other.strip.sends) if s.bus == track.id}
+            _remove_sends(other, gone, refs)
         for cue in project.cues:
             if track.id in cue.sends:
                 refs.cue_sends[cue.id] = copy.deepcopy(cue.sends)

@@ -22,9 +22,15 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.engine.engine import Engine, PlanError
 from app.session import edits as E
-from app.session.edits import Change, Edit, EditHistory
+from app.session.edits import (
+    Change,
+    Edit,
+    EditHistory,
+    SetAutomationMode,
+    SetControlRoom,
+    SetStripParams,
+)
 from app.session.model import Project, get_path
-from app.ui.mixer.mixer_edits import SetAutomationMode, SetControlRoom, SetStripParams
 
 # Edits that change nothing the engine plays.
 _SILENT = (

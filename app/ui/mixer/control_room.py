@@ -30,9 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.session import edits as E
-from app.session.edits import Edit, EditError
+from app.session.edits import Edit, EditError, SetControlRoom
 from app.session.model import Project, SoloMode
-from app.ui.mixer.mixer_edits import SetControlRoom
 from app.ui.mixer.widgets import Knob, format_db
 from app.ui.theme import ui_font
 

@@ -33,9 +33,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.response import strip_response_db
-from app.session.edits import Edit, EditError, SetParam
+from app.session.edits import Edit, EditError, SetParam, SetStripParams
 from app.session.model import EqKind, StripParams, Track
-from app.ui.mixer.mixer_edits import SetStripParams
 from app.ui.mixer.widgets import Knob, format_db
 from app.ui.theme import COLOURS, mono_font, ui_font
 

@@ -1,8 +1,9 @@
 """A channel strip: one track, bus or the master, top to bottom in signal-flow order.
 
 Input and trim, polarity, high-pass, the EQ curve (click to edit), gate and compressor
-with a gain-reduction bar, drive, sends with pre/post, pan, the fader with its meter,
-mute, solo, record-arm, monitor and automation modes, and the name and colour.
+with a gain-reduction bar, drive, sends with pre/post (right click one to remove it), pan,
+the fader with its meter, mute, solo, record-arm, monitor and automation modes, and the
+name and colour.
 
 Every control changes the project through an edit applied to the history (a drag is
 one undo step: the merge is closed when the mouse goes down and when it comes up);
@@ -35,10 +36,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.session import edits as E
-from app.session.edits import Edit, EditError
+from app.session.edits import AddSend, Edit, EditError, RemoveSend, SetAutomationMode
 from app.session.model import AutomationMode, MonitorMode, Project, Track, TrackKind
 from app.ui.mixer.eq import EqCurve
-from app.ui.mixer.mixer_edits import AddSend, SetAutomationMode
 from app.ui.mixer.widgets import (
     MASTER_BG,
     DbField,
@@ -401,6 +401,10 @@ class ChannelStrip(QFrame):
             pre = _button("Pre", "sb", "Pre-fader send (off: post-fader)")
             pre.setFixedWidth(30)
             pre.clicked.connect(lambda on, k=k: self._set(f"sends.{k}.pre", on, close=True))
+            for widget in (knob, pre):
+                widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+                widget.customContextMenuRequested.connect(
+                    lambda pos, k=k, w=widget: self.send_menu(k).exec(w.mapToGlobal(pos)))
             row.addWidget(knob)
             row.addWidget(pre)
             self.sends_box.insertLayout(k, row)
@@ -448,6 +452,16 @@ class ChannelStrip(QFrame):
             action.setEnabled(bus.id not in used)
         if not buses:
             menu.addAction("No aux buses yet").setEnabled(False)
+
+    def send_menu(self, index: int) -> QMenu:
+        """The context menu of send row `index` (right click on its knob or Pre button)."""
+        menu = QMenu(self)
+        menu.addAction("Remove send", lambda: self._remove_send(index))
+        return menu
+
+    def _remove_send(self, index: int) -> None:
+        self.ctx.close_merge()
+        self._apply(RemoveSend(self.track_id, index))
 
     def _fill_input_menu(self, menu: QMenu) -> None:
         menu.clear()

@@ -31,14 +31,20 @@ from PySide6.QtWidgets import (
 
 from app.engine.engine import Engine
 from app.session import edits as E
-from app.session.edits import Change, Edit, EditHistory
+from app.session.edits import (
+    Change,
+    Edit,
+    EditHistory,
+    SetAutomationMode,
+    SetControlRoom,
+    SetStripParams,
+)
 from app.session.model import Project
 from app.ui.mixer.binder import EngineBinder, once
 from app.ui.mixer.control_room import ControlRoomPanel
 from app.ui.mixer.cues import CueContext, CueEditor, CuePanel, ask
 from app.ui.mixer.eq import EqEditor
 from app.ui.mixer.loudness import LoudnessPanel
-from app.ui.mixer.mixer_edits import SetAutomationMode, SetControlRoom, SetStripParams
 from app.ui.mixer.strip import ChannelStrip, StripContext
 from app.ui.mixer.widgets import MASTER_BG, STRIP_BG
 from app.ui.theme import ui_font
