@@ -54,7 +54,8 @@ PARAMS: dict[str, st.SearchStrategy] = {
     "sends.0.level_db": st.floats(-120, 10),
     "sends.0.pre": st.booleans(),
 }
-LANE_PARAMS = ["fader_db", "pan", "eq.1.gain_db", "mute", "sends.0.level_db", "cue"]
+LANE_PARAMS = ["fader_db", "pan", "eq.1.gain_db", "mute", "sends.0.level_db", "sends.1.level_db",
+               "cue"]
 
 
 def pick(items: list, i: int):
@@ -212,6 +213,15 @@ class EditMachine(RuleBasedStateMachine):
             self.apply(e.SetParam(self.any_track_id(i), "sends.0.bus", dest))
         else:
             self.apply(e.SetTrackOutput(self.any_track_id(i), dest))
+
+    @rule(i=PICK, j=PICK, k=st.integers(-1, 2), add=st.booleans())
+    def add_or_remove_send(self, i: int, j: int, k: int, add: bool) -> None:
+        track_id = self.any_track_id(i)
+        if add:
+            buses = ["nope", *(b.id for b in self.project.buses())]
+            self.apply(e.AddSend(track_id, pick(buses, j)))
+        else:
+            self.apply(e.RemoveSend(track_id, k))
 
     @rule(i=PICK, path=st.sampled_from(sorted(PARAMS)), data=st.data(), drag=st.integers(1, 4))
     def set_param(self, i: int, path: str, data: st.DataObject, drag: int) -> None:
