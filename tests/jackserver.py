@@ -11,9 +11,55 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import subprocess
+import tempfile
 import time
 import uuid
+from pathlib import Path
+
+REGISTRY = Path("/dev/shm/jack-shm-registry")
+REGISTRY_MAGIC = 0x4A41434B
+MAX_SERVERS = 8
+SERVERS_AT = 24  # after magic, protocol, type, size, hdr_len, entry_len
+
+
+def reclaim_dead_server_slots() -> int:
+    """Free the registry slots of JACK servers whose process is gone.
+
+    jackd frees a dead server's slot only when a server of the same name starts, so
+    every killed server with a unique name would hold one of the 8 slots for good
+    ("Too many servers already active"). Returns how many slots were freed.
+    """
+    try:
+        with REGISTRY.open("r+b") as f:
+            head = f.read(SERVERS_AT)
+            magic, _proto, _type, _size, hdr_len, _entry = struct.unpack("<IHxxiiii", head)
+            stride = (hdr_len - SERVERS_AT) // MAX_SERVERS
+            if magic != REGISTRY_MAGIC or stride < 8:
+                return 0
+            freed = 0
+            for i in range(MAX_SERVERS):
+                f.seek(SERVERS_AT + i * stride)
+                (pid,) = struct.unpack("<i", f.read(4))
+                if pid <= 0 or _alive(pid):
+                    continue
+                f.seek(SERVERS_AT + i * stride)
+                f.write(bytes(stride))
+                freed += 1
+            return freed
+    except (OSError, struct.error):
+        return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def unique_name(prefix: str = "glassroom") -> str:
@@ -26,12 +72,25 @@ class JackServer:
         self.rate = rate
         self.period = period
         self.process: subprocess.Popen[bytes] | None = None
+        self._log = tempfile.TemporaryFile()
 
     @staticmethod
     def available() -> bool:
         return shutil.which("jackd") is not None and shutil.which("jack_lsp") is not None
 
-    def start(self, timeout: float = 15.0) -> JackServer:
+    def start(self, timeout: float = 30.0) -> JackServer:
+        """Start the server; waits while JACK's limit of concurrent servers is reached."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self._start_once(deadline)
+            except RuntimeError as e:
+                if "Too many servers" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+
+    def _start_once(self, deadline: float) -> JackServer:
+        reclaim_dead_server_slots()
         self.process = subprocess.Popen(
             [
                 "jackd",
@@ -46,23 +105,28 @@ class JackServer:
                 str(self.period),
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self._log,  # a file, not a pipe: a full pipe would stall the server
         )
-        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = (
-                    self.process.stderr.read().decode(errors="replace")
-                    if self.process.stderr
-                    else ""
-                )
-                raise RuntimeError(f"jackd exited at start ({self.process.returncode}): {err}")
+                self._log.seek(0)
+                err = self._log.read().decode(errors="replace")
+                self._log.seek(0)
+                self._log.truncate()
+                self.process = None
+                raise RuntimeError(f"jackd exited at start: {err}")
+            self._log.seek(0)
+            if b"Too many servers" in self._log.read():
+                self.stop()
+                self._log.seek(0)
+                self._log.truncate()
+                raise RuntimeError("Too many servers already active")
             probe = subprocess.run(["jack_lsp", "-s", self.name], capture_output=True, timeout=5)
             if probe.returncode == 0 and b"system:playback_1" in probe.stdout:
                 return self
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"jackd {self.name} did not come up within {timeout} s")
+        raise RuntimeError(f"jackd {self.name} did not come up in time")
 
     def use_for_portaudio(self) -> None:
         """Make PortAudio (sounddevice) talk to this server from now on."""
@@ -115,10 +179,17 @@ class JackServer:
             client.close()
 
     def kill(self) -> None:
-        """End the server abruptly, as a crashed or unplugged device would."""
+        """End the server abruptly, as a crashed or unplugged device would.
+
+        A killed server cannot remove its sockets and semaphores; they are removed
+        here so killed servers do not pile up in /dev/shm.
+        """
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+        for leftover in Path("/dev/shm").glob(f"jack*{self.name}*"):
+            leftover.unlink(missing_ok=True)
+        reclaim_dead_server_slots()
 
     def stop(self) -> None:
         if self.process is None:
@@ -130,6 +201,4 @@ class JackServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
-        if self.process.stderr is not None:
-            self.process.stderr.close()
         self.process = None

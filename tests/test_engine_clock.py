@@ -166,3 +166,15 @@ def test_an_unusable_device_falls_back_to_the_clock_with_a_reason():
         assert engine.read_feedback().fallback_reason == engine.fallback_reason
     finally:
         engine.close()
+
+
+def test_feedback_reports_the_compressors_gain_reduction(tmp_path, clocked):
+    engine, _ = clocked
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [noise(48000, 2, 25, level=0.5), noise(48000, 2, 26)])
+    squeezed = project.tracks[0]
+    squeezed.strip.comp_on, squeezed.strip.comp_threshold_db = True, -30.0
+    engine.load(project, folder)
+    engine.play()
+    fb = wait_for(engine, lambda f: f.gain_reduction.get(squeezed.id, 0.0) > 6.0)
+    assert fb.gain_reduction[project.tracks[1].id] == 0.0

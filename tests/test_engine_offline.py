@@ -426,3 +426,52 @@ def test_arena_commands_refuse_when_the_kernel_is_not_taking_them():
         arena.push_command(A.CMD_PLAY)
     with pytest.raises(RuntimeError, match="not taking commands"):
         arena.push_command(A.CMD_STOP)
+
+
+def test_strip_filters_are_the_dsp_designs_in_signal_order(tmp_path, engine):
+    from scipy.signal import lfilter
+
+    from app.dsp.biquad import HIGH_SHELF, HIGHPASS, PEAK, design
+
+    source = noise(20000, 2, 40)
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [source])
+    strip = project.tracks[0].strip
+    strip.hpf_on, strip.hpf_freq = True, 150.0
+    strip.eq[1].gain_db, strip.eq[1].freq, strip.eq[1].q = 6.0, 1000.0, 2.0
+    strip.eq[3].gain_db = -4.0
+    got = render(engine, project, folder, 20000)
+
+    expected = source.astype(np.float64)
+    for kind, freq, gain, q in [
+        (HIGHPASS, 150.0, 0.0, 0.7071067811865476),
+        (PEAK, 1000.0, 6.0, 2.0),
+        (HIGH_SHELF, 8000.0, -4.0, strip.eq[3].q),
+    ]:
+        c = np.zeros(5)
+        design(c, kind, float(RATE), freq, gain, q)
+        expected = lfilter(c[:3], [1.0, c[3], c[4]], expected, axis=0)
+    expected[:, 0] *= CENTRE
+    expected[:, 1] *= CENTRE_R
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    assert np.abs(got - placed(source, 0, 20000)).max() > 0.01  # the filters did something
+
+
+def test_compressor_gate_and_drive_act_on_the_strip(tmp_path, engine):
+    loud = noise(24000, 2, 41, level=0.5)
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [loud])
+    plain = render(engine, project, folder, 24000)
+    strip = project.tracks[0].strip
+    strip.comp_on, strip.comp_threshold_db, strip.comp_ratio = True, -30.0, 8.0
+    squeezed = render(engine, project, folder, 24000)
+    assert np.sqrt(np.mean(squeezed[12000:] ** 2)) < 0.5 * np.sqrt(np.mean(plain[12000:] ** 2))
+    strip.comp_on = False
+    strip.drive_on, strip.drive_db = True, 24.0
+    driven = render(engine, project, folder, 24000)
+    assert np.abs(driven).max() <= 10 ** (-24 / 40) + 1e-6  # tanh, then half the drive back
+    strip.drive_on = False
+    project.tracks[0].clips[0].gain_db = -30.0  # peaks under -12 dBFS
+    strip.gate_on, strip.gate_threshold_db = True, -6.0  # never opens
+    gated = render(engine, project, folder, 24000)
+    assert np.abs(gated[4800:]).max() < 1e-3

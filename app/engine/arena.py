@@ -25,6 +25,7 @@ offsets named below). Levels are stored as linear gains, switches as 0.0 / 1.0.
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +37,7 @@ MAX_BLOCK = 2048  # frames per kernel call; callers split longer device buffers
 EQ_BANDS = 4
 CMD_CAPACITY = 256  # records in the command ring (a power of two)
 CMD_FIELDS = 4  # op, a, b, c
-DSP_STATE_PER_STRIP = 64  # filter and detector states for the dsp/ kernels
+DSP_STATE_PER_STRIP = 128  # filter and detector states for the dsp/ kernels
 DEFAULT_RING_FRAMES = 1 << 17  # 2.7 s at 48 kHz per track
 
 TARGET = 0  # first index of a parameter array: what the UI asked for
@@ -80,6 +81,20 @@ PARAMS_PER_STRIP = P_SENDS + MAX_SENDS  # 56
 
 # Parameters that ramp across a block; everything else is taken as it stands.
 RAMPED = (P_TRIM, P_POLARITY, P_FADER, *range(P_SENDS, P_SENDS + MAX_SENDS))
+
+# -- per-strip DSP state (dsp_state rows), kernel-owned -------------------------------
+
+DS_READY = 0  # 0 until the kernel first designed this strip's filters (then it snaps)
+DS_FILTERS = 1  # FILTERS records of FILTER_FIELDS: the high-pass, then the EQ bands
+FILTERS = 1 + EQ_BANDS
+FILTER_FIELDS = 19
+FL_COEFS = 0  # 5 coefficients in use
+FL_TARGET = 5  # 5 coefficients they glide to
+FL_STATE = 10  # (z1, z2) for the left, then the right channel
+FL_LAST = 14  # on, kind, freq, gain, q the target was designed from
+DS_GATE = DS_FILTERS + FILTERS * FILTER_FIELDS  # 96: dsp.dynamics gate state
+DS_COMP = DS_GATE + 4  # dsp.dynamics compressor state
+DS_GAIN_REDUCTION = DS_COMP + 3  # dB the gate and compressor took off in the last block
 
 # -- per cue, per strip --------------------------------------------------------
 
@@ -433,3 +448,20 @@ class Root:
         """Drop the old arenas once the kernel runs on the current one."""
         if self.acknowledged():
             self.retired.clear()
+
+
+def _layout_fingerprint() -> int:
+    """A number that changes whenever any constant of the layout above changes.
+
+    numba's on-disk cache notices only edits to a kernel's own file; the kernels
+    compare this with the value they were compiled with to find a stale cache.
+    """
+    constants = sorted(
+        (name, value)
+        for name, value in globals().items()
+        if name.isupper() and isinstance(value, int | float | tuple)
+    )
+    return zlib.crc32(repr(constants).encode())
+
+
+LAYOUT_HASH = _layout_fingerprint()

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from app.engine import arena as A
-from app.engine.callback import build_callback, run_root
+from app.engine.callback import build_callback, run_root, warm_kernel
 
 STANDARD_RATES = (22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000)
 STALL_SECONDS = 1.5  # no block for this long on a running stream: the device is gone
@@ -58,6 +58,7 @@ class ClockBackend:
         self.late_blocks = 0
 
     def start(self, root: A.Root, progress: Progress | None = None) -> None:
+        warm_kernel(progress)
         root.arena.ctl[A.K_IN_CHANNELS] = self.inputs
         root.arena.ctl[A.K_OUT_CHANNELS] = self.outputs
         self._stop.clear()

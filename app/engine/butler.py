@@ -27,7 +27,7 @@ import soundfile as sf
 from app.engine import arena as A
 from app.session.model import FadeShape, Project, TrackKind
 
-CHUNK = 1024  # ring frames per write
+CHUNK = 4096  # ring frames per write
 WAKE_SECONDS = 0.01
 
 

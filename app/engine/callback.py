@@ -17,12 +17,13 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from numba import carray, cfunc, njit, types
-from numba.core import cgutils
+from numba import carray, njit, types
+from numba.core import cgutils, sigutils
+from numba.core.ccallback import CFunc
 from numba.extending import intrinsic
 
 from app.engine import arena as A
-from app.engine.mixer import carry_over, process_block
+from app.engine.mixer import carry_over, discard_stale_cache, process_block
 
 PA_CONTINUE = 0
 
@@ -135,20 +136,28 @@ def run_root(root, inp, out, flags, device_time_us):
         done += m
 
 
-def build_callback(progress: Callable[[str, float], None] | None = None):
-    """Compile the PortAudio callback; returns the numba cfunc (use `.address`).
+def warm_kernel(progress: Callable[[str, float], None] | None = None, share: float = 1.0) -> None:
+    """Compile the kernel (or load it from numba's cache) by running it once from Python.
 
-    The kernel is compiled (or loaded from numba's cache) by running it once over a
-    small arena from Python, which reports progress between the stages.
+    Run it before any real-time use: the first call compiles for about a second (tens
+    of seconds on a cold machine), which must never happen on the audio thread.
     """
-    started = time.monotonic()
     if progress is not None:
-        progress("Compiling the audio engine: mixer", 0.05)
+        progress("Compiling the audio engine: mixer", 0.05 * share)
     warm = A.Arena(A.Capacity(strips=2, tracks=1, cues=1, ring_frames=A.MAX_BLOCK))
     root = A.Root(warm)
     inp = np.zeros((16, 2), np.float32)
     out = np.zeros((16, 2), np.float32)
     run_root(root.array, inp, out, 0, 0)
+    process_block(*warm.kernel_args(), inp, out, 0, 0)
+    if progress is not None:
+        progress("Audio engine mixer ready", share)
+
+
+def build_callback(progress: Callable[[str, float], None] | None = None):
+    """Compile the PortAudio callback; returns the numba cfunc (use `.address`)."""
+    started = time.monotonic()
+    warm_kernel(progress, 0.6)
     if progress is not None:
         progress("Compiling the audio engine: callback", 0.6)
     callback = _compile_cfunc()
@@ -158,7 +167,6 @@ def build_callback(progress: Callable[[str, float], None] | None = None):
 
 
 def _compile_cfunc():
-    @cfunc(PA_CALLBACK_SIG, nopython=True, cache=True)
     def pa_callback(inp_ptr, out_ptr, frames, time_info, status, user_data):
         root = carray(user_data, 2, dtype=np.int64)
         table = carray(_address_as_pointer(root[0]), len(A.ARRAYS), dtype=np.int64)
@@ -169,4 +177,19 @@ def _compile_cfunc():
         run_root(root, inp, out, np.int64(status), np.int64(stamp[1] * 1e6))
         return PA_CONTINUE
 
-    return pa_callback
+    signature = sigutils.normalize_signature(PA_CALLBACK_SIG)
+    callback = CFunc(pa_callback, signature, locals={}, options={"nopython": True})
+    callback.enable_caching()
+    if _STALE:
+        callback._cache.flush()
+    callback.compile()
+    return callback
+
+
+@njit(nogil=True, cache=True)
+def compiled_layout():
+    """The arena layout fingerprint this module's cached machine code was built for."""
+    return A.LAYOUT_HASH
+
+
+_STALE = discard_stale_cache(globals(), compiled_layout)

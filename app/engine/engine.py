@@ -68,6 +68,7 @@ class Feedback:
     waiting: bool = False  # playing, but held until the butler has refilled after a locate
     loop: tuple[bool, int, int] = (False, 0, 0)
     meters: dict[str, StripMeter] = field(default_factory=dict)  # by track id (and master)
+    gain_reduction: dict[str, float] = field(default_factory=dict)  # dB, gate + compressor
     dsp_load: float = 0.0
     late_cycles: int = 0
     xruns: int = 0
@@ -401,6 +402,7 @@ class Engine:
             arena = self._root.active
             fb = arena.fb.copy()
             meters = arena.meters.copy()
+            reduction = arena.dsp_state[:, A.DS_GAIN_REDUCTION].copy()
             self._root.arena.ctl[A.K_METER_RESET] = arena.ctl[A.K_METER_RESET] + 1
             backend = self._backend
             out = Feedback(
@@ -432,6 +434,7 @@ class Engine:
                 count = meters[s, A.M_COUNT]
                 rms = float(np.sqrt(meters[s, A.M_SUMSQ] / count)) if count > 0 else 0.0
                 out.meters[track_id] = StripMeter(float(meters[s, A.M_PEAK]), rms)
+                out.gain_reduction[track_id] = float(reduction[s])
             return out
 
     def read_capture(self, start: int, frames: int) -> np.ndarray:

@@ -20,8 +20,20 @@ import math
 
 import numpy as np
 from numba import njit
+from numba.core.dispatcher import Dispatcher
 
+from app.dsp.biquad import HIGHPASS, PEAK, biquad_process, coefs_approach, design, design_bypass
+from app.dsp.drive import drive_process
+from app.dsp.dynamics import (
+    GATE_HOLD_MS,
+    GATE_HYSTERESIS_DB,
+    comp_process,
+    comp_reset,
+    gate_process,
+    gate_reset,
+)
 from app.dsp.pan import balance_gains, pan_gains
+from app.engine import arena as A
 from app.engine.arena import (
     C_LEVEL,
     C_PAN,
@@ -388,6 +400,137 @@ def _write_pair(out, first, buf, n):
                 out[i, o] = np.float32(buf[i, ch])
 
 
+FILTER_GLIDE_SECONDS = 0.01  # time constant of a filter's move to a new design
+
+
+@njit(nogil=True, cache=True)
+def _filter(st, base, on, kind, freq, gain_db, q, fs, x, n, snap, glide):
+    """One biquad of the strip (high-pass or EQ band) over x[:n], gliding to its design.
+
+    A band switched off glides to a pass-through and is then skipped; a peak or shelf
+    at 0 dB is a pass-through too, so default strips cost nothing and stay exact.
+    """
+    rec = st[base : base + A.FILTER_FIELDS]
+    coefs = rec[A.FL_COEFS : A.FL_COEFS + 5]
+    target = rec[A.FL_TARGET : A.FL_TARGET + 5]
+    last = rec[A.FL_LAST : A.FL_LAST + 5]
+    active = on and (kind == HIGHPASS or gain_db != 0.0)
+    flag = 1.0 if active else 0.0
+    if (
+        snap
+        or last[0] != flag
+        or last[1] != kind
+        or last[2] != freq
+        or last[3] != gain_db
+        or last[4] != q
+    ):
+        if active:
+            design(target, kind, fs, freq, gain_db, q)
+        else:
+            design_bypass(target)
+        last[0] = flag
+        last[1] = kind
+        last[2] = freq
+        last[3] = gain_db
+        last[4] = q
+    if snap:
+        coefs[:] = target
+        arrived = True
+    else:
+        arrived = coefs_approach(coefs, target, glide)
+    if not active and arrived:
+        rec[A.FL_STATE : A.FL_STATE + 4] = 0.0
+        return
+    biquad_process(coefs, rec[A.FL_STATE : A.FL_STATE + 2], x[:, 0], n)
+    biquad_process(coefs, rec[A.FL_STATE + 2 : A.FL_STATE + 4], x[:, 1], n)
+
+
+@njit(nogil=True, cache=True)
+def _strip_dsp(st, tgt, cur, x, n, fs):
+    """High-pass, 4-band EQ, gate, compressor and drive of one strip, in that order."""
+    snap = st[A.DS_READY] == 0.0
+    st[A.DS_READY] = 1.0
+    glide = 1.0 - math.exp(-n / (FILTER_GLIDE_SECONDS * fs))
+    _filter(
+        st,
+        A.DS_FILTERS,
+        tgt[A.P_HPF_ON] != 0.0,
+        HIGHPASS,
+        tgt[A.P_HPF_FREQ],
+        0.0,
+        0.7071067811865476,
+        fs,
+        x,
+        n,
+        snap,
+        glide,
+    )
+    eq_on = tgt[A.P_EQ_ON] != 0.0
+    for b in range(A.EQ_BANDS):
+        band = tgt[A.P_EQ + b * A.EQ_FIELDS : A.P_EQ + (b + 1) * A.EQ_FIELDS]
+        kind = int(band[A.EQ_KIND])
+        if kind < 0 or kind > 2:
+            kind = PEAK
+        _filter(
+            st,
+            A.DS_FILTERS + (b + 1) * A.FILTER_FIELDS,
+            eq_on and band[A.EQ_ENABLED] != 0.0,
+            kind,
+            band[A.EQ_FREQ],
+            band[A.EQ_GAIN_DB],
+            band[A.EQ_Q],
+            fs,
+            x,
+            n,
+            snap,
+            glide,
+        )
+    reduction = 0.0
+    gate = st[A.DS_GATE : A.DS_GATE + 4]
+    if tgt[A.P_GATE_ON] != 0.0:
+        gate_process(
+            gate,
+            x,
+            2,
+            n,
+            fs,
+            tgt[A.P_GATE_THRESHOLD_DB],
+            tgt[A.P_GATE_RANGE_DB],
+            tgt[A.P_GATE_ATTACK_MS],
+            tgt[A.P_GATE_RELEASE_MS],
+            GATE_HOLD_MS,
+            GATE_HYSTERESIS_DB,
+        )
+        reduction += gate[3]
+    else:
+        gate_reset(gate)
+    comp = st[A.DS_COMP : A.DS_COMP + 3]
+    if tgt[A.P_COMP_ON] != 0.0:
+        comp_process(
+            comp,
+            x,
+            2,
+            n,
+            fs,
+            tgt[A.P_COMP_THRESHOLD_DB],
+            tgt[A.P_COMP_RATIO],
+            tgt[A.P_COMP_KNEE_DB],
+            tgt[A.P_COMP_ATTACK_MS],
+            tgt[A.P_COMP_RELEASE_MS],
+            tgt[A.P_COMP_MAKEUP_DB],
+        )
+        reduction += comp[2]
+    else:
+        comp_reset(comp)
+    st[A.DS_GAIN_REDUCTION] = reduction
+    if tgt[A.P_DRIVE_ON] != 0.0:
+        drive_from = tgt[A.P_DRIVE_DB] if cur[A.P_DRIVE_ON] == 0.0 else cur[A.P_DRIVE_DB]
+        drive_process(x[:, 0], n, drive_from, tgt[A.P_DRIVE_DB])
+        drive_process(x[:, 1], n, drive_from, tgt[A.P_DRIVE_DB])
+    cur[A.P_DRIVE_ON] = tgt[A.P_DRIVE_ON]
+    cur[A.P_DRIVE_DB] = tgt[A.P_DRIVE_DB]
+
+
 @njit(nogil=True, cache=True)
 def _process_strip(
     s,
@@ -409,8 +552,10 @@ def _process_strip(
     bus_acc,
     cue_acc,
     scratch,
+    dsp_state,
     inp,
     n,
+    fs,
 ):
     x = scratch[SCR_PRE]
     kind = plan_strip[p, s, S_KIND]
@@ -433,6 +578,7 @@ def _process_strip(
     _ramp_mul(x, n, g0, g1)
     cur[P_TRIM] = tgt[P_TRIM]
     cur[P_POLARITY] = tgt[P_POLARITY]
+    _strip_dsp(dsp_state[s], tgt, cur, x, n, fs)
 
     # Pre-fader cue taps take the strip before its own pan, with the cue's pan.
     # Post-fader taps (cues, sends) follow fader and mute but not solo: soloing a
@@ -617,8 +763,10 @@ def process_block(
             bus_acc,
             cue_acc,
             scratch,
+            dsp_state,
             inp,
             n,
+            sr,
         )
 
     start = fb[F_CONSUMED]
@@ -743,3 +891,28 @@ def carry_over(
     fb[:] = old_fb
     meters[:s] = old_meters[:s]
     dsp_state[:s] = old_dsp_state[:s]
+
+
+@njit(nogil=True, cache=True)
+def compiled_layout():
+    """The arena layout fingerprint this module's cached machine code was built for."""
+    return A.LAYOUT_HASH
+
+
+def discard_stale_cache(namespace: dict, stamp: Dispatcher) -> bool:
+    """Drop the numba cache of a module's kernels if it predates the arena layout.
+
+    numba re-validates a cached function only against its own source file, so a
+    change to arena.py would otherwise leave machine code with the old offsets.
+    Call before any kernel of the module runs. Returns whether anything was stale.
+    """
+    if stamp() == A.LAYOUT_HASH:
+        return False
+    for value in namespace.values():
+        if isinstance(value, Dispatcher) and value.py_func.__module__ == namespace["__name__"]:
+            value._cache.flush()
+    stamp.recompile()
+    return True
+
+
+discard_stale_cache(globals(), compiled_layout)
