@@ -41,11 +41,20 @@ from app.engine.compile import (
     write_control_room,
 )
 from app.engine.mixer import carry_over
+from app.engine.response import strip_response_db
 from app.session.model import ControlRoom, Project, TrackKind
 
 WATCHDOG_SECONDS = 0.1
 
-__all__ = ["Engine", "Feedback", "RenderError", "StripMeter", "DeviceError", "PlanError"]
+__all__ = [
+    "Engine",
+    "Feedback",
+    "RenderError",
+    "StripMeter",
+    "DeviceError",
+    "PlanError",
+    "strip_response_db",
+]
 
 
 class RenderError(Exception):
