@@ -14,7 +14,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from scipy import signal
 
-from app.engine.response import strip_response_db as response_db
+from app.engine.engine import strip_response_db as response_db
 from app.session import edits as E
 from app.session.edits import EditHistory
 from app.session.model import CueMix, CueSend, EqKind, Project, Send, Track, TrackKind

@@ -15,8 +15,11 @@ from app.session.model import EqKind, StripParams
 
 __all__ = ["strip_response_db"]
 
-_KIND_CODES = {EqKind.LOW_SHELF: biquad.LOW_SHELF, EqKind.PEAK: biquad.PEAK,
-               EqKind.HIGH_SHELF: biquad.HIGH_SHELF}
+_KIND_CODES = {
+    EqKind.LOW_SHELF: biquad.LOW_SHELF,
+    EqKind.PEAK: biquad.PEAK,
+    EqKind.HIGH_SHELF: biquad.HIGH_SHELF,
+}
 
 
 def _section_db(coefs: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -34,13 +37,20 @@ def strip_response_db(strip: StripParams, freqs: np.ndarray, rate: float) -> np.
     total = np.zeros(len(w))
     coefs = np.zeros(biquad.COEFS_SIZE)
     if strip.hpf_on:
-        biquad.design(coefs, biquad.HIGHPASS, float(rate), float(strip.hpf_freq), 0.0,
-                      biquad.BUTTERWORTH_Q)
+        biquad.design(
+            coefs, biquad.HIGHPASS, float(rate), float(strip.hpf_freq), 0.0, biquad.BUTTERWORTH_Q
+        )
         total += _section_db(coefs, w)
     if strip.eq_on:
         for band in strip.eq:
             if band.enabled and band.gain_db != 0.0:
-                biquad.design(coefs, _KIND_CODES[EqKind(band.kind)], float(rate),
-                              float(band.freq), float(band.gain_db), float(band.q))
+                biquad.design(
+                    coefs,
+                    _KIND_CODES[EqKind(band.kind)],
+                    float(rate),
+                    float(band.freq),
+                    float(band.gain_db),
+                    float(band.q),
+                )
                 total += _section_db(coefs, w)
     return total

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.response import strip_response_db
+from app.engine.engine import strip_response_db
 from app.session.edits import Edit, EditError, SetParam, SetStripParams
 from app.session.model import EqKind, StripParams, Track
 from app.ui.mixer.widgets import Knob, format_db
