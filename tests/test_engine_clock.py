@@ -16,7 +16,7 @@ from test_engine_offline import make_song, noise, render
 from app.engine.arena import Capacity
 from app.engine.backends import ClockBackend
 from app.engine.engine import Engine, Feedback
-from app.session.model import Track
+from app.session.model import CueMix, CueSend, Track
 
 BLOCK = 128
 
@@ -178,3 +178,31 @@ def test_feedback_reports_the_compressors_gain_reduction(tmp_path, clocked):
     engine.play()
     fb = wait_for(engine, lambda f: f.gain_reduction.get(squeezed.id, 0.0) > 6.0)
     assert fb.gain_reduction[project.tracks[1].id] == 0.0
+
+
+def test_feedback_measures_master_loudness_and_cue_levels(tmp_path, clocked):
+    import pyloudnorm
+
+    engine, recorder = clocked
+    folder = tmp_path / "Song.glassroom"
+    t = np.arange(96000) / 48000
+    tone = (0.25 * np.sin(2 * np.pi * 997 * t)).astype(np.float32)[:, None]
+    project = make_song(folder, [tone])
+    project.cues.append(CueMix("Cue", output=4, sends={project.tracks[0].id: CueSend(-6.0)}))
+    engine.load(project, folder)
+    engine.play()
+    fb = wait_for(engine, lambda f: f.position > 48000)
+    out = recorder.frames(fb.roll_frame, fb.position - 2000)
+    expected = pyloudnorm.Meter(48000).integrated_loudness(out.astype(np.float64))
+    assert fb.loudness.integrated == pytest.approx(expected, abs=0.2)
+    assert fb.loudness.momentary == pytest.approx(expected, abs=0.2)
+    assert fb.loudness.true_peak == pytest.approx(20 * np.log10(0.25 * np.cos(np.pi / 4)), abs=0.2)
+    cue = wait_for(engine, lambda f: f.cue_meters[project.cues[0].id].peak > 0)
+    assert cue.cue_meters[project.cues[0].id].peak == pytest.approx(
+        0.25 * 10 ** (-6 / 20) * np.cos(np.pi / 4), rel=1e-3
+    )
+    engine.stop()
+    wait_for(engine, lambda f: not f.playing)
+    engine.reset_loudness()
+    fb = wait_for(engine, lambda f: f.loudness.true_peak == -np.inf)
+    assert fb.loudness.integrated == -np.inf

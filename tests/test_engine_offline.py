@@ -475,3 +475,31 @@ def test_compressor_gate_and_drive_act_on_the_strip(tmp_path, engine):
     strip.gate_on, strip.gate_threshold_db = True, -6.0  # never opens
     gated = render(engine, project, folder, 24000)
     assert np.abs(gated[4800:]).max() < 1e-3
+
+
+def test_reverb_and_delay_returns_ring_on_after_the_dry_sound(tmp_path, engine):
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [noise(4800, 2, 42)])
+    for effect in ("reverb", "delay"):
+        bus = Track(effect.title(), TrackKind.BUS, bus_effect=effect)
+        project.tracks.append(bus)
+        project.tracks[0].strip.sends.append(Send(bus.id, level_db=0.0))
+    got = render(engine, project, folder, 48000)
+    assert np.isfinite(got).all()
+    assert np.abs(got[12000:24000]).max() > 1e-3  # the tails, long after the clip ended
+    np.testing.assert_array_equal(got, render(engine, project, folder, 48000))
+
+
+def test_click_reaches_the_control_room_and_cues_but_not_the_main_mix(tmp_path):
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [np.zeros((48000, 2), np.float32)])
+    project.click = True
+    project.tempo = 120.0
+    project.cues.append(CueMix("Click", output=4, click_db=0.0))
+    out = run_kernel(project, folder, 36000)
+    assert not out[:, 0:2].any()
+    for pair in (slice(2, 4), slice(4, 6)):
+        beat = 24000  # 120 bpm at 48 kHz
+        assert np.abs(out[:1000, pair]).max() > 0.1
+        assert not out[4000:beat, pair].any()
+        assert np.abs(out[beat : beat + 1000, pair]).max() > 0.1

@@ -30,6 +30,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.dsp.delay import delay_state_size
+from app.dsp.loudness import HIST_BINS as _HIST_BINS
+from app.dsp.loudness import LOUDNESS_STATE_SIZE as _LOUDNESS_STATE_SIZE
+from app.dsp.reverb import reverb_state_size
+from app.dsp.truepeak import TP_STATE_SIZE as _TP_STATE_SIZE
+
 # -- capacities that are constants of the layout ------------------------------
 
 MAX_SENDS = 8
@@ -96,6 +102,17 @@ DS_GATE = DS_FILTERS + FILTERS * FILTER_FIELDS  # 96: dsp.dynamics gate state
 DS_COMP = DS_GATE + 4  # dsp.dynamics compressor state
 DS_GAIN_REDUCTION = DS_COMP + 3  # dB the gate and compressor took off in the last block
 
+# -- master loudness and built-in effects ------------------------------------------
+
+LOUDNESS_STATE_SIZE = _LOUDNESS_STATE_SIZE
+HIST_BINS = _HIST_BINS
+TP_STATE_SIZE = _TP_STATE_SIZE
+FX_KIND = 0  # fx_state row: the effect the row was set up for
+FX_RATE = 1  # ...and at which sample rate
+FX_DATA = 2  # then the effect's own state
+MAX_FX_RATE = 192000.0
+FX_SIZE = FX_DATA + max(reverb_state_size(MAX_FX_RATE), delay_state_size(MAX_FX_RATE / 2))
+
 # -- per cue, per strip --------------------------------------------------------
 
 C_LEVEL = 0  # linear gain (0 when the cue send is disabled)
@@ -124,8 +141,8 @@ CR_CUT = 5  # 0/1
 CR_SOLO_MODE = 6  # 0 in place, 1 AFL, 2 PFL
 CR_CLICK_GAIN = 7  # linear, click level in the control room
 CR_CLICK_ON = 8  # 0/1 (the project's click switch)
-CR_BEAT_FRAMES = 9  # frames per beat
-CR_BEATS_PER_BAR = 10
+CR_TEMPO = 9  # beats per minute
+CR_METER_NUM = 10
 CR_SMALL_SPEAKER = 11
 CR_TALKBACK_INPUT = 12  # device input channel, -1 none
 CR_TALKBACK_GAIN = 13  # linear
@@ -134,6 +151,7 @@ CR_EXT_INPUT = 15  # first channel of the external pair, -1 none
 CR_GAIN = 16  # kernel-owned: level x dim x cut x talkback dim, ramped
 CR_MONO_MIX = 17  # kernel-owned: 0 stereo .. 1 mono, ramped
 CR_SAMPLE_RATE = 18
+CR_METER_DEN = 19
 CR_PARAMS = 24
 
 SOLO_IN_PLACE, SOLO_AFL, SOLO_PFL = 0, 1, 2
@@ -157,7 +175,10 @@ S_MONITOR = 4  # 0 auto, 1 input, 2 off
 S_ARMED = 5
 S_OUTPUT = 6  # strip index of the bus or master this feeds, -1 for the master itself
 S_ACTIVE = 7  # 1 when the strip exists in this plan
-PLAN_STRIP = 8
+S_FX = 8  # built-in effect slot of a bus (row of fx_state), -1 none
+S_FX_KIND = 9  # FX_NONE, FX_REVERB or FX_DELAY
+PLAN_STRIP = 10
+FX_NONE, FX_REVERB, FX_DELAY = 0, 1, 2
 KIND_AUDIO, KIND_BUS, KIND_MASTER = 0, 1, 2
 MON_AUTO, MON_INPUT, MON_OFF = 0, 1, 2
 
@@ -175,6 +196,7 @@ K_CMD_WRITE = 1  # commands written (monotonic)
 K_METER_RESET = 2  # bumped by the reader after it took the meters
 K_IN_CHANNELS = 3  # device channel counts of the running backend
 K_OUT_CHANNELS = 4
+K_LOUDNESS_RESET = 5  # bumped to restart the master's loudness measurement
 CTL_SIZE = 8
 
 # -- feedback (kernel-written) ---------------------------------------------------
@@ -201,6 +223,7 @@ F_LAST_FLAGS = 18
 F_WAITING = 19  # 1 while playing is held for the butler's refill after a locate
 F_DEVICE_TIME = 20  # last device time seen, microseconds
 F_ROLL_FRAME = 21  # value of F_FRAMES when the current generation started rolling
+F_LOUDNESS_ACK = 22
 FB_SIZE = 24
 
 # -- butler ring control -------------------------------------------------------
@@ -257,10 +280,14 @@ ARRAYS = (
     "cue_acc",
     "scratch",
     "capture",
+    "loud_state",
+    "loud_hist",
+    "tp_state",
+    "fx_state",
 )
 
 # dims: the capacities, so the callback can rebuild every shape from one array.
-D_STRIPS, D_TRACKS, D_CUES, D_RING, D_MAX_BLOCK, D_INPUTS = range(6)
+D_STRIPS, D_TRACKS, D_CUES, D_RING, D_MAX_BLOCK, D_INPUTS, D_FX, D_FX_SIZE = range(8)
 DIMS = 8
 
 
@@ -273,6 +300,7 @@ class Capacity:
     cues: int = 4
     ring_frames: int = DEFAULT_RING_FRAMES
     inputs: int = 8  # device input channels kept in the capture ring
+    fx: int = 2  # built-in reverb/delay returns
 
     def fits(self, strips: int, tracks: int, cues: int) -> bool:
         return strips <= self.strips and tracks <= self.tracks and cues <= self.cues
@@ -291,6 +319,7 @@ class Capacity:
             grow(max(self.cues, 1), cues),
             self.ring_frames,
             self.inputs,
+            self.fx,
         )
 
 
@@ -308,14 +337,14 @@ class Arena:
         s, t, c = capacity.strips, capacity.tracks, capacity.cues
         self.capacity = capacity
         self.dims = np.zeros(DIMS, np.int64)
-        self.dims[[D_STRIPS, D_TRACKS, D_CUES, D_RING, D_MAX_BLOCK, D_INPUTS]] = (
-            s,
-            t,
-            c,
-            ring,
-            MAX_BLOCK,
-            capacity.inputs,
-        )
+        self.dims[D_STRIPS] = s
+        self.dims[D_TRACKS] = t
+        self.dims[D_CUES] = c
+        self.dims[D_RING] = ring
+        self.dims[D_MAX_BLOCK] = MAX_BLOCK
+        self.dims[D_INPUTS] = capacity.inputs
+        self.dims[D_FX] = capacity.fx
+        self.dims[D_FX_SIZE] = FX_SIZE
         self.strip_p = np.zeros((2, s, PARAMS_PER_STRIP))
         self.cue_p = np.zeros((2, c, s, CUE_PARAMS))
         self.cuehead_p = np.zeros((2, c, CUEHEAD_PARAMS))
@@ -328,7 +357,7 @@ class Arena:
         self.ctl = np.zeros(CTL_SIZE, np.int64)
         self.cmd = np.zeros((CMD_CAPACITY, CMD_FIELDS))
         self.fb = np.zeros(FB_SIZE, np.int64)
-        self.meters = np.zeros((s, METERS))
+        self.meters = np.zeros((s + c, METERS))  # strips, then cue mixes
         self.rings = np.zeros((t, ring, 2), np.float32)
         self.ring_ctl = np.zeros(RING_CTL, np.int64)
         self.dsp_state = np.zeros((s, DSP_STATE_PER_STRIP))
@@ -336,6 +365,10 @@ class Arena:
         self.cue_acc = np.zeros((c, MAX_BLOCK, 2))
         self.scratch = np.zeros((SCRATCH_ROWS, MAX_BLOCK, 2))
         self.capture = np.zeros((ring, capacity.inputs), np.float32)
+        self.loud_state = np.zeros(LOUDNESS_STATE_SIZE)
+        self.loud_hist = np.zeros((4, HIST_BINS))
+        self.tp_state = np.zeros((2, TP_STATE_SIZE))
+        self.fx_state = np.zeros((capacity.fx, FX_SIZE))
         self.ring_ctl[R_READY_GEN] = -1
         self._init_defaults()
         self.table = np.array([getattr(self, name).ctypes.data for name in ARRAYS], np.int64)
@@ -360,8 +393,9 @@ class Arena:
             cr[CR_LEVEL] = cr[CR_GAIN] = 1.0
             cr[CR_DIM_GAIN] = 0.1
             cr[CR_TALKBACK_INPUT] = cr[CR_EXT_INPUT] = -1.0
-            cr[CR_BEAT_FRAMES] = 24000.0
-            cr[CR_BEATS_PER_BAR] = 4.0
+            cr[CR_TEMPO] = 120.0
+            cr[CR_METER_NUM] = 4.0
+            cr[CR_METER_DEN] = 4.0
             cr[CR_SAMPLE_RATE] = 48000.0
         self.plan_strip[:, :, S_RING] = -1
         self.plan_strip[:, :, S_IN_L] = -1

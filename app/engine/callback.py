@@ -72,7 +72,7 @@ def _views(table_address):
         carray(_address_as_pointer(tbl[10]), A.CTL_SIZE, dtype=i8),
         carray(_address_as_pointer(tbl[11]), (A.CMD_CAPACITY, A.CMD_FIELDS), dtype=f8),
         carray(_address_as_pointer(tbl[12]), A.FB_SIZE, dtype=i8),
-        carray(_address_as_pointer(tbl[13]), (s, A.METERS), dtype=f8),
+        carray(_address_as_pointer(tbl[13]), (s + c, A.METERS), dtype=f8),
         carray(_address_as_pointer(tbl[14]), (t, ring, 2), dtype=np.float32),
         carray(_address_as_pointer(tbl[15]), A.RING_CTL, dtype=i8),
         carray(_address_as_pointer(tbl[16]), (s, A.DSP_STATE_PER_STRIP), dtype=f8),
@@ -80,16 +80,16 @@ def _views(table_address):
         carray(_address_as_pointer(tbl[18]), (c, mb, 2), dtype=f8),
         carray(_address_as_pointer(tbl[19]), (A.SCRATCH_ROWS, mb, 2), dtype=f8),
         carray(_address_as_pointer(tbl[20]), (ring, dims[A.D_INPUTS]), dtype=np.float32),
+        carray(_address_as_pointer(tbl[21]), A.LOUDNESS_STATE_SIZE, dtype=f8),
+        carray(_address_as_pointer(tbl[22]), (4, A.HIST_BINS), dtype=f8),
+        carray(_address_as_pointer(tbl[23]), (2, A.TP_STATE_SIZE), dtype=f8),
+        carray(_address_as_pointer(tbl[24]), (dims[A.D_FX], dims[A.D_FX_SIZE]), dtype=f8),
     )
 
 
 @njit(nogil=True, cache=True)
 def _take_over(old_address, new_address):
-    o = _views(old_address)
-    w = _views(new_address)
-    carry_over(
-        o[1], o[2], o[3], o[4], o[12], o[13], o[16], w[1], w[2], w[3], w[4], w[12], w[13], w[16]
-    )
+    carry_over(_views(old_address), _views(new_address))
 
 
 @njit(nogil=True, cache=True)
@@ -127,6 +127,10 @@ def run_root(root, inp, out, flags, device_time_us):
             v[18],
             v[19],
             v[20],
+            v[21],
+            v[22],
+            v[23],
+            v[24],
             inp[done : done + m],
             out[done : done + m],
             flags,

@@ -38,6 +38,7 @@ MONITOR_CODES = {
     MonitorMode.INPUT: A.MON_INPUT,
     MonitorMode.OFF: A.MON_OFF,
 }
+FX_CODES = {"reverb": A.FX_REVERB, "delay": A.FX_DELAY}
 KIND_CODES = {
     TrackKind.AUDIO: A.KIND_AUDIO,
     TrackKind.BUS: A.KIND_BUS,
@@ -271,6 +272,7 @@ def compile_plan(
     arena.plan_send[p] = -1
     arena.plan_order[p] = 0
     arena.plan_order[p, : len(m.order)] = m.order
+    fx_slots = 0
     for t in all_tracks:
         s = m.strips[t.id]
         row = ps[s]
@@ -283,6 +285,20 @@ def compile_plan(
         row[A.S_ARMED] = 1 if t.armed else 0
         row[A.S_OUTPUT] = dests[s]
         row[A.S_ACTIVE] = 1
+        row[A.S_FX] = -1
+        effect = FX_CODES.get(t.bus_effect, A.FX_NONE) if t.kind is TrackKind.BUS else A.FX_NONE
+        if t.bus_effect and effect == A.FX_NONE and t.kind is TrackKind.BUS:
+            m.warnings.append(f"{t.name}: there is no built-in effect {t.bus_effect!r}")
+        elif effect != A.FX_NONE:
+            if fx_slots < arena.capacity.fx:
+                row[A.S_FX] = fx_slots
+                row[A.S_FX_KIND] = effect
+                fx_slots += 1
+            else:
+                m.warnings.append(
+                    f"{t.name}: only {arena.capacity.fx} built-in effect returns run at once; "
+                    f"its {t.bus_effect} is off"
+                )
         for k, send in enumerate(t.strip.sends[: A.MAX_SENDS]):
             bus = m.strips.get(send.bus, -1)
             if bus >= 0 and project.track(send.bus).kind is TrackKind.BUS and bus != s:
@@ -340,8 +356,9 @@ def write_control_room(
     cr[A.CR_SOLO_MODE] = SOLO_CODES[SoloMode(room.solo_mode)]
     cr[A.CR_CLICK_GAIN] = db_to_gain(room.click_db)
     cr[A.CR_CLICK_ON] = _flag(project.click)
-    cr[A.CR_BEAT_FRAMES] = 60.0 / max(project.tempo, 1e-3) * project.sample_rate
-    cr[A.CR_BEATS_PER_BAR] = max(1, project.meter_num)
+    cr[A.CR_TEMPO] = project.tempo
+    cr[A.CR_METER_NUM] = max(1, project.meter_num)
+    cr[A.CR_METER_DEN] = max(1, project.meter_den)
     cr[A.CR_SMALL_SPEAKER] = _flag(room.small_speaker)
     cr[A.CR_TALKBACK_INPUT] = room.talkback_input
     cr[A.CR_TALKBACK_GAIN] = db_to_gain(room.talkback_db)

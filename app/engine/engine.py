@@ -11,6 +11,7 @@ ClockBackend; `fallback_reason` says why, and `messages` collects such notices.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import threading
@@ -22,6 +23,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from app.dsp.loudness import integrated_lufs, loudness_range
+from app.dsp.truepeak import HELD as TP_HELD
+from app.dsp.truepeak import to_dbtp
 from app.engine import arena as A
 from app.engine.backends import (
     ClockBackend,
@@ -45,6 +49,8 @@ from app.engine.response import strip_response_db
 from app.session.model import ControlRoom, Project, TrackKind
 
 WATCHDOG_SECONDS = 0.1
+LOUD_MOMENTARY = 5  # dsp.loudness state slots
+LOUD_SHORT_TERM = 6
 
 __all__ = [
     "Engine",
@@ -68,6 +74,17 @@ class StripMeter:
 
 
 @dataclass
+class Loudness:
+    """The master's loudness (BS.1770 / EBU R128) since the last reset; -inf for silence."""
+
+    momentary: float = -math.inf  # LUFS, last 400 ms
+    short_term: float = -math.inf  # LUFS, last 3 s
+    integrated: float = -math.inf  # LUFS, gated, since the reset
+    lra: float = 0.0  # LU
+    true_peak: float = -math.inf  # dBTP, highest since the reset
+
+
+@dataclass
 class Feedback:
     """A copy of what the kernel reports, taken at one moment."""
 
@@ -78,6 +95,8 @@ class Feedback:
     loop: tuple[bool, int, int] = (False, 0, 0)
     meters: dict[str, StripMeter] = field(default_factory=dict)  # by track id (and master)
     gain_reduction: dict[str, float] = field(default_factory=dict)  # dB, gate + compressor
+    cue_meters: dict[str, StripMeter] = field(default_factory=dict)  # by cue id
+    loudness: Loudness = field(default_factory=Loudness)
     dsp_load: float = 0.0
     late_cycles: int = 0
     xruns: int = 0
@@ -269,22 +288,7 @@ class Engine:
         new = A.Arena(capacity)
         new.take_state_from(old)
         if not self.running:
-            carry_over(
-                old.strip_p,
-                old.cue_p,
-                old.cuehead_p,
-                old.cr_p,
-                old.fb,
-                old.meters,
-                old.dsp_state,
-                new.strip_p,
-                new.cue_p,
-                new.cuehead_p,
-                new.cr_p,
-                new.fb,
-                new.meters,
-                new.dsp_state,
-            )
+            carry_over(old.kernel_args(), new.kernel_args())
         self._root.swap(new)
         if not self.running:
             self._root.array[1] = self._root.array[0]
@@ -436,15 +440,29 @@ class Engine:
                 sample_rate=backend.samplerate if backend is not None else 0,
                 time=time.monotonic(),
             )
+            strips = arena.capacity.strips
+            for cue_id, c in self._map.cues.items():
+                if c < arena.capacity.cues:
+                    out.cue_meters[cue_id] = _meter(meters[strips + c])
+            out.loudness = Loudness(
+                momentary=float(arena.loud_state[LOUD_MOMENTARY]),
+                short_term=float(arena.loud_state[LOUD_SHORT_TERM]),
+                integrated=float(integrated_lufs(arena.loud_hist)),
+                lra=float(loudness_range(arena.loud_hist)),
+                true_peak=float(to_dbtp(float(arena.tp_state[:, TP_HELD].max()))),
+            )
             for track_id, s in self._map.strips.items():
-                if s >= meters.shape[0]:  # a grown arena the kernel has not reached yet
+                if s >= strips:  # a grown arena the kernel has not reached yet
                     out.meters[track_id] = StripMeter(0.0, 0.0)
                     continue
-                count = meters[s, A.M_COUNT]
-                rms = float(np.sqrt(meters[s, A.M_SUMSQ] / count)) if count > 0 else 0.0
-                out.meters[track_id] = StripMeter(float(meters[s, A.M_PEAK]), rms)
+                out.meters[track_id] = _meter(meters[s])
                 out.gain_reduction[track_id] = float(reduction[s])
             return out
+
+    def reset_loudness(self) -> None:
+        """Start the master's loudness and true-peak measurement afresh."""
+        with self._lock:
+            self._root.arena.ctl[A.K_LOUDNESS_RESET] += 1
 
     def read_capture(self, start: int, frames: int) -> np.ndarray:
         """A copy of the device inputs for stream frames [start, start + frames).
@@ -596,6 +614,12 @@ class Engine:
         finally:
             butler.close()
         return peak
+
+
+def _meter(row: np.ndarray) -> StripMeter:
+    count = row[A.M_COUNT]
+    rms = float(np.sqrt(row[A.M_SUMSQ] / count)) if count > 0 else 0.0
+    return StripMeter(float(row[A.M_PEAK]), rms)
 
 
 def _clock_options(options: dict) -> dict:

@@ -23,6 +23,8 @@ from numba import njit
 from numba.core.dispatcher import Dispatcher
 
 from app.dsp.biquad import HIGHPASS, PEAK, biquad_process, coefs_approach, design, design_bypass
+from app.dsp.click import click_render
+from app.dsp.delay import delay_init, delay_process
 from app.dsp.drive import drive_process
 from app.dsp.dynamics import (
     GATE_HOLD_MS,
@@ -32,7 +34,10 @@ from app.dsp.dynamics import (
     gate_process,
     gate_reset,
 )
+from app.dsp.loudness import loudness_process, loudness_reset
 from app.dsp.pan import balance_gains, pan_gains
+from app.dsp.reverb import reverb_init, reverb_process
+from app.dsp.truepeak import truepeak_process
 from app.engine import arena as A
 from app.engine.arena import (
     C_LEVEL,
@@ -50,8 +55,6 @@ from app.engine.arena import (
     CMD_PLAY,
     CMD_RECORD,
     CMD_STOP,
-    CR_BEAT_FRAMES,
-    CR_BEATS_PER_BAR,
     CR_CLICK_GAIN,
     CR_CLICK_ON,
     CR_CUT,
@@ -146,8 +149,12 @@ from app.engine.arena import (
 
 LIMIT_CEILING = 0.891  # -1 dBFS: the cue safety limiter never lets a peak past this
 LIMIT_RELEASE = 0.9995  # per-sample recovery of the limiter gain (about 40 ms at 48 kHz)
-CLICK_SECONDS = 0.03
-CLICK_DECAY_SECONDS = 0.006
+REVERB_ROOM = 0.6
+REVERB_DAMP = 0.4
+REVERB_WIDTH = 1.0
+DELAY_BEATS = 0.75  # a dotted eighth at the project tempo
+DELAY_FEEDBACK = 0.35
+DELAY_DAMP = 0.3
 
 
 @njit(nogil=True, cache=True)
@@ -253,18 +260,47 @@ def _pan_into(src, dst, n, l0, r0, l1, r1, level0, level1, add):
 
 
 @njit(nogil=True, cache=True)
-def _click(t, beat_frames, beats_per_bar, sr):
-    """The metronome's sample at timeline frame t: a decaying sine burst on each beat."""
-    if beat_frames <= 0.0:
-        return 0.0
-    beat = math.floor(t / beat_frames)
-    phase = t - beat * beat_frames
-    if phase >= CLICK_SECONDS * sr:
-        return 0.0
-    bar = max(1.0, beats_per_bar)
-    freq = 2000.0 if beat - math.floor(beat / bar) * bar == 0.0 else 1000.0
-    env = math.exp(-phase / (CLICK_DECAY_SECONDS * sr))
-    return 0.5 * env * math.sin(2.0 * math.pi * freq * phase / sr)
+def _click_block(fb, start, n, cr_p, sr, buf):
+    """The metronome for the block's timeline frames (split where a loop wraps)."""
+    i = 0
+    while i < n:
+        t = timeline_frame(fb, start + i)
+        run = n - i
+        if fb[F_WRAP] != 0 and t < fb[F_LOOP_END]:
+            run = min(run, fb[F_LOOP_END] - t)
+        click_render(
+            buf[i : i + run, 0],
+            run,
+            t,
+            sr,
+            cr_p[TARGET, A.CR_TEMPO],
+            int(cr_p[TARGET, A.CR_METER_NUM]),
+            int(cr_p[TARGET, A.CR_METER_DEN]),
+            1.0,
+        )
+        i += run
+    for i in range(n):
+        buf[i, 1] = buf[i, 0]
+
+
+@njit(nogil=True, cache=True)
+def _bus_effect(row, kind, x, n, fs, tempo):
+    """A bus's built-in return: 100% wet reverb or delay (the bus fader sets its level)."""
+    if fs > A.MAX_FX_RATE:
+        return
+    data = row[A.FX_DATA :]
+    if row[A.FX_KIND] != kind or row[A.FX_RATE] != fs:
+        if kind == A.FX_REVERB:
+            reverb_init(data, fs)
+        else:
+            delay_init(data)
+        row[A.FX_KIND] = kind
+        row[A.FX_RATE] = fs
+    if kind == A.FX_REVERB:
+        reverb_process(data, x, n, REVERB_ROOM, REVERB_DAMP, REVERB_WIDTH)
+    else:
+        beat_ms = 60000.0 / max(tempo, 20.0)
+        delay_process(data, x, n, fs, DELAY_BEATS * beat_ms, DELAY_FEEDBACK, DELAY_DAMP)
 
 
 @njit(nogil=True, cache=True)
@@ -553,6 +589,8 @@ def _process_strip(
     cue_acc,
     scratch,
     dsp_state,
+    fx_state,
+    tempo,
     inp,
     n,
     fs,
@@ -569,6 +607,9 @@ def _process_strip(
         for i in range(n):
             x[i, 0] = bus_acc[s, i, 0]
             x[i, 1] = bus_acc[s, i, 1]
+        slot = plan_strip[p, s, A.S_FX]
+        if 0 <= slot < fx_state.shape[0] and plan_strip[p, s, A.S_FX_KIND] != A.FX_NONE:
+            _bus_effect(fx_state[slot], plan_strip[p, s, A.S_FX_KIND], x, n, fs, tempo)
     _scrub(x, n)
 
     tgt = strip_p[TARGET, s]
@@ -679,6 +720,10 @@ def process_block(
     cue_acc,
     scratch,
     capture,
+    loud_state,
+    loud_hist,
+    tp_state,
+    fx_state,
     inp,
     out,
     flags,
@@ -764,6 +809,8 @@ def process_block(
             cue_acc,
             scratch,
             dsp_state,
+            fx_state,
+            cr_p[TARGET, A.CR_TEMPO],
             inp,
             n,
             sr,
@@ -777,13 +824,9 @@ def process_block(
         if avail < n:
             fb[F_UNDERRUNS] += n - max(0, avail)
     click_on = rolling and cr_p[TARGET, CR_CLICK_ON] != 0.0
-    beat = cr_p[TARGET, CR_BEAT_FRAMES]
-    bpb = cr_p[TARGET, CR_BEATS_PER_BAR]
     click = scratch[SCR_PRE]
-    for i in range(n):
-        v = _click(float(timeline_frame(fb, start + i)), beat, bpb, sr) if click_on else 0.0
-        click[i, 0] = v
-        click[i, 1] = v
+    if click_on:
+        _click_block(fb, start, n, cr_p, sr, click)
 
     nin = inp.shape[1]
     tb_held = cr_p[TARGET, CR_TALKBACK_HELD] != 0.0
@@ -804,6 +847,7 @@ def process_block(
         hc[CH_MASTER] = ht[CH_MASTER]
         _scrub(acc, n)
         _limit(acc, n, cuehead_p, c)
+        _meter(meters, strip_p.shape[1] + c, acc, n)
 
     crb = scratch[SCR_CR]
     source = int(cr_p[TARGET, CR_SOURCE])
@@ -845,6 +889,13 @@ def process_block(
 
     cr_out = plan_head[p, H_CR_OUT]
     main_out = plan_head[p, H_MAIN_OUT]
+    if ctl[A.K_LOUDNESS_RESET] != fb[A.F_LOUDNESS_ACK] or loud_state[0] != sr:
+        loudness_reset(loud_state, loud_hist, sr)
+        tp_state[:, :] = 0.0
+        fb[A.F_LOUDNESS_ACK] = ctl[A.K_LOUDNESS_RESET]
+    loudness_process(loud_state, loud_hist, main, 2, n)
+    truepeak_process(tp_state, main, 2, n)
+
     if main_out != cr_out:
         _write_pair(out, main_out, main, n)
     for c in range(ncues):
@@ -861,36 +912,27 @@ def process_block(
 
 
 @njit(nogil=True, cache=True)
-def carry_over(
-    old_strip_p,
-    old_cue_p,
-    old_cuehead_p,
-    old_cr_p,
-    old_fb,
-    old_meters,
-    old_dsp_state,
-    strip_p,
-    cue_p,
-    cuehead_p,
-    cr_p,
-    fb,
-    meters,
-    dsp_state,
-):
+def carry_over(old, new):
     """Copy the kernel-owned state of the arena being replaced into the new one.
 
-    Run by whoever calls the kernel, on its first block over a new arena, so smoothed
-    values, filter states and the transport continue without a jump.
+    `old` and `new` are the arenas' arrays in arena.ARRAYS order. Run by whoever calls
+    the kernel, on its first block over a new arena, so smoothed values, filter and
+    effect states, meters, loudness and the transport continue without a jump.
     """
-    s = min(old_strip_p.shape[1], strip_p.shape[1])
-    c = min(old_cue_p.shape[1], cue_p.shape[1])
-    strip_p[CUR, :s] = old_strip_p[CUR, :s]
-    cue_p[CUR, :c, :s] = old_cue_p[CUR, :c, :s]
-    cuehead_p[CUR, :c] = old_cuehead_p[CUR, :c]
-    cr_p[CUR] = old_cr_p[CUR]
-    fb[:] = old_fb
-    meters[:s] = old_meters[:s]
-    dsp_state[:s] = old_dsp_state[:s]
+    s = min(old[1].shape[1], new[1].shape[1])
+    c = min(old[2].shape[1], new[2].shape[1])
+    new[1][CUR, :s] = old[1][CUR, :s]
+    new[2][CUR, :c, :s] = old[2][CUR, :c, :s]
+    new[3][CUR, :c] = old[3][CUR, :c]
+    new[4][CUR] = old[4][CUR]
+    new[12][:] = old[12]
+    new[13][:s] = old[13][:s]
+    new[16][:s] = old[16][:s]
+    new[21][:] = old[21]
+    new[22][:] = old[22]
+    new[23][:] = old[23]
+    fx = min(old[24].shape[0], new[24].shape[0])
+    new[24][:fx] = old[24][:fx]
 
 
 @njit(nogil=True, cache=True)
