@@ -1,0 +1,26 @@
+"""Start the Qt application: theme, main window, the project to open, the event loop."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from app.ui.main_window import MainWindow
+from app.ui.theme import apply_theme
+
+DEFAULT_SIZE = (1440, 880)
+
+
+def run(folder: Path) -> int:
+    """Open `folder` in the window and run until the window closes; the exit status."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Glassroom")
+    app.setOrganizationName("Glassroom")
+    apply_theme(app)
+    window = MainWindow()
+    window.resize(*DEFAULT_SIZE)
+    window.show()
+    window.open_folder(folder)
+    return app.exec()

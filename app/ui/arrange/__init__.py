@@ -1,0 +1,1 @@
+"""The arrange window: the timeline of track lanes with waveforms, the ruler, zoom and scroll."""

@@ -1,0 +1,214 @@
+"""The main window, driven as a user would: open, waveforms, zoom, missing media, import, undo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from app.session import store
+from app.session.demo import make_demo
+from app.session.model import TrackKind
+from app.ui.arrange.header import HEADER_WIDTH
+from app.ui.arrange.waveforms import PeakState
+from app.ui.main_window import NO_DEVICE, MainWindow
+from app.ui.theme import apply_theme
+
+OUT = Path(os.environ.get("GLASSROOM_TEST_OUT", "/tmp/glassroom-test-out"))
+WAIT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def demo_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("ui") / "Demo.glassroom"
+    make_demo(folder)
+    return folder
+
+
+@pytest.fixture
+def demo_copy(demo_master: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "Demo.glassroom"
+    shutil.copytree(demo_master, folder)
+    return folder
+
+
+@pytest.fixture
+def window(qtbot):
+    apply_theme(QApplication.instance())
+    win = MainWindow()  # not qtbot.addWidget: its close would come before mark_clean
+    win.resize(1400, 820)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    if win.history is not None:
+        win.history.mark_clean()  # nothing to ask about when the test closes the window
+    win.close()
+    win.deleteLater()
+
+
+def _peaks_ready(win: MainWindow) -> bool:
+    return all(win.waveforms.state(m) is PeakState.READY for m in win.project.media)
+
+
+def _lane_image(lane) -> QImage:
+    return lane.grab().toImage()
+
+
+def _bright_pixels(image: QImage, y: int) -> int:
+    """Pixels along row y much lighter than the dark lane background."""
+    return sum(1 for x in range(0, image.width(), 2) if image.pixelColor(x, y).lightness() > 110)
+
+
+def test_window_shows_a_lane_per_track_with_waveforms(window, qtbot, demo_master) -> None:
+    assert window.open_folder(demo_master)
+    project = window.project
+    lanes = window.arrange.lanes()
+    assert [lane.track.name for lane in lanes] == [t.name for t in project.tracks]
+    assert [h.name_label.text() for h in window.arrange.headers()] == \
+        ["Drums", "Bass", "Keys", "Lead Vox", "Reverb"]
+    assert NO_DEVICE in window.engine_label.text()
+    qtbot.waitUntil(lambda: _peaks_ready(window), timeout=WAIT_MS)
+    for lane in lanes:
+        image = _lane_image(lane)
+        if lane.track.kind is TrackKind.BUS:
+            assert lane.drawn_waveforms == 0
+            continue
+        assert lane.drawn_waveforms == 1 and lane.drawn_placeholders == 0
+        # the waveform is drawn across the clip, around the lane's middle
+        assert _bright_pixels(image, image.height() // 2 + 8) > 50
+    assert window.progress_bar.isHidden()
+
+
+def test_lanes_show_placeholders_until_peaks_are_built(window, qtbot, demo_copy) -> None:
+    shutil.rmtree(demo_copy / "peaks")
+    assert window.open_folder(demo_copy)
+    lane = window.arrange.lanes()[0]
+    _lane_image(lane)
+    building = window.waveforms.state(lane.track.clips[0].media)
+    if building is PeakState.BUILDING:  # the build may already be over on a fast machine
+        assert lane.drawn_placeholders == 1
+    qtbot.waitUntil(lambda: _peaks_ready(window), timeout=WAIT_MS)
+    _lane_image(lane)
+    assert lane.drawn_waveforms == 1
+    assert any((demo_copy / "peaks").iterdir())
+
+
+def test_zoom_changes_the_visible_range(window, qtbot, demo_master) -> None:
+    window.open_folder(demo_master)
+    scale = window.arrange.scale
+    start, end = scale.visible_range()
+    assert start == 0 and end >= window.project.length()  # opens on the whole session
+    window.arrange.zoom(0.25, 0)
+    start2, end2 = scale.visible_range()
+    assert start2 == 0
+    assert end2 - start2 == pytest.approx((end - start) / 4, rel=0.02)
+    # Ctrl+wheel over the lanes zooms in around the pointer
+    viewport = window.arrange.scroll.viewport()
+    pos = QPointF(HEADER_WIDTH + 300, 40)
+    wheel = QWheelEvent(pos, viewport.mapToGlobal(pos), QPoint(0, 0), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.ControlModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    anchor = scale.frame_at(300)
+    QApplication.sendEvent(viewport, wheel)
+    assert scale.visible_range()[1] - scale.visible_range()[0] < end2 - start2
+    assert scale.frame_at(300) == pytest.approx(anchor, abs=scale.frames_per_pixel)
+    # scrolling moves the range and the scroll bar follows
+    window.arrange.hbar.setValue(window.arrange.hbar.value() + 200)
+    assert scale.visible_range()[0] > start2
+    window.arrange.fit()
+    assert scale.visible_range()[0] == 0
+
+
+def test_missing_media_is_a_marked_placeholder_with_a_report(window, qtbot, demo_copy,
+                                                             tmp_path) -> None:
+    project = store.open_project(demo_copy).project
+    bass = next(t for t in project.tracks if t.name == "Bass")
+    bass_file = demo_copy / project.media[bass.clips[0].media].path
+    bass_file.rename(tmp_path / "elsewhere.wav")
+    assert window.open_folder(demo_copy)
+    assert any("Bass.wav" in line and "missing" in line for line in window.open_report)
+    assert window.last_message is not None and window.last_message.isVisible()
+    assert "Bass.wav" in window.last_message.text()
+    assert "missing" in window.statusBar().currentMessage()
+    lane = next(lane for lane in window.arrange.lanes() if lane.track.name == "Bass")
+    assert window.waveforms.state(lane.track.clips[0].media) is PeakState.MISSING
+    qtbot.waitUntil(lambda: all(window.waveforms.state(m) in (PeakState.READY, PeakState.MISSING)
+                                for m in window.project.media), timeout=WAIT_MS)
+    image = _lane_image(lane)
+    assert lane.drawn_placeholders == 1 and lane.drawn_waveforms == 0
+    reds = sum(1 for x in range(0, image.width(), 3) for y in range(20, image.height(), 6)
+               if (c := image.pixelColor(x, y)).red() > c.green() + 40)
+    assert reds > 20  # the red hatching
+    window.last_message.close()
+
+
+def _tone(path: Path, seconds: float = 1.0) -> Path:
+    t = np.arange(int(seconds * 48000)) / 48000
+    sf.write(path, 0.6 * np.sin(2 * np.pi * 220 * t), 48000)
+    return path
+
+
+def test_import_then_undo_and_redo(window, qtbot, tmp_path) -> None:
+    folder = tmp_path / "Empty.glassroom"
+    store.create_project(folder)
+    assert window.open_folder(folder)
+    assert window.arrange.lanes() == []
+    wav = _tone(tmp_path / "guitar.wav")
+    window.import_files([wav])
+    qtbot.waitUntil(lambda: not window.importing(), timeout=WAIT_MS)
+    assert [t.name for t in window.project.tracks] == ["guitar"]
+    assert len(window.arrange.lanes()) == 1
+    assert window.is_dirty() and window.isWindowModified()
+    qtbot.waitUntil(lambda: _peaks_ready(window), timeout=WAIT_MS)
+    assert window.undo_action.isEnabled()
+    window.undo_action.trigger()
+    assert window.project.tracks == [] and window.project.media == {}
+    assert window.arrange.lanes() == []
+    assert not window.is_dirty()
+    assert any((folder / "audio").iterdir())  # undo never deletes the imported audio
+    window.redo_action.trigger()
+    assert [lane.track.name for lane in window.arrange.lanes()] == ["guitar"]
+    assert window.save()
+    assert [t.name for t in store.open_project(folder).project.tracks] == ["guitar"]
+
+
+def test_dropped_files_import_and_bad_ones_are_listed(window, qtbot, tmp_path) -> None:
+    folder = tmp_path / "Drop.glassroom"
+    store.create_project(folder)
+    window.open_folder(folder)
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not audio")
+    good = _tone(tmp_path / "vox.wav")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(bad)), QUrl.fromLocalFile(str(good))])
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(QPoint(300, 300), *args)  # Qt 6.12 has no QPointF form
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(window, QDropEvent(QPointF(300, 300), *args))
+    qtbot.waitUntil(lambda: not window.importing(), timeout=WAIT_MS)
+    assert [t.name for t in window.project.tracks] == ["vox"]
+    assert len(window.import_errors) == 1 and "notes.wav" in window.import_errors[0]
+    assert window.last_message is not None and "notes.wav" in window.last_message.text()
+    window.last_message.close()
+
+
+def test_screenshot_of_the_demo(window, qtbot, demo_master) -> None:
+    window.open_folder(demo_master)
+    qtbot.waitUntil(lambda: _peaks_ready(window), timeout=WAIT_MS)
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / "main_window_demo.png"
+    image = window.grab().toImage()
+    assert image.save(str(path))
+    assert path.stat().st_size > 10_000
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 17)
+               for y in range(0, image.height(), 13)}
+    assert len(colours) > 50
