@@ -185,3 +185,18 @@ def test_installed_console_script(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert info.returncode == 0
     assert [t["name"] for t in json.loads(info.stdout)["tracks"]] == ["take"]
+
+
+def test_the_demo_folder_follows_xdg_data_home(tmp_path: Path, monkeypatch,
+                                               demo_folder: Path) -> None:
+    from app.cli import default_demo_folder, ensure_demo
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert default_demo_folder() == tmp_path / "data" / "glassroom" / "Demo.glassroom"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_demo_folder() == tmp_path / "home/.local/share/glassroom/Demo.glassroom"
+    # an existing demo is opened as it is, never made again over the user's changes
+    before = (demo_folder / "project.json").read_bytes()
+    assert ensure_demo(demo_folder) == demo_folder
+    assert (demo_folder / "project.json").read_bytes() == before

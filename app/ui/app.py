@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 from app.ui.main_window import MainWindow
 from app.ui.theme import apply_theme
 
-DEFAULT_SIZE = (1440, 880)
+DEFAULT_SIZE = (1600, 1000)
 
 
 def run(folder: Path) -> int:
@@ -20,7 +20,8 @@ def run(folder: Path) -> int:
     app.setOrganizationName("Glassroom")
     apply_theme(app)
     window = MainWindow()
-    window.resize(*DEFAULT_SIZE)
+    screen = app.primaryScreen().availableGeometry()
+    window.resize(min(DEFAULT_SIZE[0], screen.width()), min(DEFAULT_SIZE[1], screen.height()))
     window.show()
     window.open_folder(folder)
     return app.exec()

@@ -15,12 +15,21 @@ STRIP_WIDTH = 5
 
 def describe_track(project: Project, track: Track) -> str:
     """One line under the name: what the track is and holds."""
+    level = f"{track.strip.fader_db:+.1f} dB".replace("-", "\u2212")
     if track.kind is TrackKind.BUS:
-        return f"Bus · {track.bus_effect or 'aux'}"
+        return f"Bus · {track.bus_effect or 'aux'} · {level}"
     n = len(track.clips)
     channels = {project.media[c.media].channels for c in track.clips if c.media in project.media}
     kind = "stereo" if channels == {2} else "mono" if channels == {1} else "audio"
-    return f"{kind} · {n} clip{'s' if n != 1 else ''}"
+    return f"{kind} · {n} clip{'s' if n != 1 else ''} · {level} · {pan_label(track.strip.pan)}"
+
+
+def pan_label(pan: float) -> str:
+    """C, or L/R with a percentage, as engineers read a pan pot."""
+    percent = round(abs(pan) * 100)
+    if percent == 0:
+        return "C"
+    return f"{'L' if pan < 0 else 'R'}{percent}"
 
 
 class TrackHeader(QWidget):

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from pyqtgraph.functions import create_qpolygonf, ndarray_from_qpolygonf
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QBrush, QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
+from shiboken6 import VoidPtr
 
 from app.session.model import Clip, Project, Track, TrackKind
 from app.ui.arrange.grid import bar_ticks
@@ -25,6 +25,15 @@ from app.ui.theme import COLOURS, colour, ui_font
 TITLE_HEIGHT = 15
 MIN_TITLE_LANE = 44  # lanes lower than this draw clips without a title bar
 WAVE_HEADROOM = 0.92  # full scale fills this much of the half-height
+
+
+def polygon_buffer(points: int) -> tuple[QPolygonF, np.ndarray]:
+    """A polygon of `points` points and a (points, 2) float64 array that is its memory,
+    so numpy fills it without a Python loop over QPointF objects."""
+    poly = QPolygonF()
+    poly.resize(points)
+    buffer = VoidPtr(poly.data(), points * 16, True)
+    return poly, np.frombuffer(buffer, dtype=np.float64).reshape(points, 2)
 
 
 def _alpha(hex_colour: str, alpha: int) -> QColor:
@@ -92,9 +101,12 @@ class TrackLane(QWidget):
         if x1 < 0 or x0 > w:
             return
         body = QRectF(x0 + 0.5, 1.5, max(1.0, x1 - x0 - 1.0), h - 4.0)
-        tint = self.track.colour
+        state = self.store.state(clip.media)
+        missing = state in (PeakState.MISSING, PeakState.FAILED)
+        # A clip without its audio loses the track colour, so it cannot pass for a quiet one.
+        tint = COLOURS.missing if missing else self.track.colour
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        p.fillRect(body, _alpha(tint, COLOURS.clip_body_alpha))
+        p.fillRect(body, QColor("#241c1e") if missing else _alpha(tint, COLOURS.clip_body_alpha))
         wave = QRectF(body)
         if h >= MIN_TITLE_LANE:
             title = QRectF(body.left(), body.top(), body.width(), TITLE_HEIGHT)
@@ -104,9 +116,10 @@ class TrackLane(QWidget):
                 p.setFont(ui_font(8, ui_font().Weight.DemiBold))
                 text = QRectF(max(title.left(), 0) + 5, title.top(), title.width() - 8,
                               title.height())
-                p.drawText(text, Qt.AlignmentFlag.AlignVCenter, clip.name or "clip")
+                name = clip.name or "clip"
+                p.drawText(text, Qt.AlignmentFlag.AlignVCenter,
+                           f"{name}  (missing)" if missing else name)
             wave.setTop(title.bottom() + 1)
-        state = self.store.state(clip.media)
         if state is PeakState.READY:
             self._paint_waveform(p, clip, wave, w, tint)
             self.drawn_waveforms += 1
@@ -141,8 +154,7 @@ class TrackLane(QWidget):
         top[thin] = mid - 0.5
         bottom[thin] = mid + 0.5
         xs = px0 + np.arange(n, dtype=np.float64) + 0.5
-        poly = create_qpolygonf(2 * n)
-        pts = ndarray_from_qpolygonf(poly)
+        poly, pts = polygon_buffer(2 * n)
         pts[:n, 0], pts[:n, 1] = xs, top
         pts[n:, 0], pts[n:, 1] = xs[::-1], bottom[::-1]
         p.setPen(Qt.PenStyle.NoPen)

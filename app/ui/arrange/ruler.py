@@ -59,6 +59,12 @@ class Ruler(QWidget):
             else:
                 p.setPen(QColor("#3a4049"))
                 p.drawLine(QPointF(x, mid - 5), QPointF(x, mid))
+                if tick.label:
+                    p.setPen(colour("text_dim"))
+                    p.setFont(ui_font(8))
+                    p.drawText(QRectF(x + 4, mid - 15, 60, 14), Qt.AlignmentFlag.AlignVCenter,
+                               tick.label)
+                    p.setFont(ui_font(9, ui_font().Weight.DemiBold))
 
     def _paint_clock(self, p: QPainter, pr: Project, start: int, end: int, mid: int,
                      h: int) -> None:

@@ -62,6 +62,12 @@ class ArrangeView(QWidget):
         self.rows_layout = QVBoxLayout(self.rows)
         self.rows_layout.setContentsMargins(0, 0, 0, 0)
         self.rows_layout.setSpacing(0)
+        self.drop_hint = QLabel("Drop audio files here to import them onto new tracks  "
+                                "·  File ▸ Import Audio… (Ctrl+I)", objectName="dropHint")
+        self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.drop_hint.setFont(ui_font(9))
+        self.drop_hint.setMinimumHeight(56)
+        self.rows_layout.addWidget(self.drop_hint)
         self.rows_layout.addStretch(1)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
@@ -104,7 +110,7 @@ class ArrangeView(QWidget):
         for widget in (*self._lanes, *self._headers):
             widget.setParent(None)
             widget.deleteLater()
-        while self.rows_layout.count() > 1:
+        while self.rows_layout.count() > 2:  # the rows, then the hint and the stretch
             item = self.rows_layout.takeAt(0)
             if item.widget() is not None:
                 item.widget().deleteLater()
