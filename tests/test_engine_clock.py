@@ -11,12 +11,12 @@ import time
 
 import numpy as np
 import pytest
-from test_engine_offline import make_song, noise, render
+from test_engine_offline import make_song, noise, render, wav_media
 
 from app.engine.arena import Capacity
 from app.engine.backends import ClockBackend
 from app.engine.engine import Engine, Feedback
-from app.session.model import CueMix, CueSend, Track
+from app.session.model import Clip, CueMix, CueSend, Track
 
 BLOCK = 128
 
@@ -191,8 +191,10 @@ def test_feedback_measures_master_loudness_and_cue_levels(tmp_path, clocked):
     project.cues.append(CueMix("Cue", output=4, sends={project.tracks[0].id: CueSend(-6.0)}))
     engine.load(project, folder)
     engine.play()
-    fb = wait_for(engine, lambda f: f.position > 48000)
-    out = recorder.frames(fb.roll_frame, fb.position - 2000)
+    wait_for(engine, lambda f: f.position > 12000)
+    engine.reset_loudness()  # measure the steady tone only, not the start from silence
+    fb = wait_for(engine, lambda f: f.position > 12000 + 48000)
+    out = recorder.frames(fb.roll_frame + 24000, 24000)
     expected = pyloudnorm.Meter(48000).integrated_loudness(out.astype(np.float64))
     assert fb.loudness.integrated == pytest.approx(expected, abs=0.2)
     assert fb.loudness.momentary == pytest.approx(expected, abs=0.2)
@@ -206,3 +208,39 @@ def test_feedback_measures_master_loudness_and_cue_levels(tmp_path, clocked):
     engine.reset_loudness()
     fb = wait_for(engine, lambda f: f.loudness.true_peak == -np.inf)
     assert fb.loudness.integrated == -np.inf
+
+
+def test_edits_and_growth_while_playing_never_interrupt_the_sound(tmp_path):
+    recorder = Recorder()
+    engine = Engine(capacity=Capacity(strips=2, tracks=1, cues=1))
+    engine.open(ClockBackend(48000, BLOCK, sink=recorder))
+    try:
+        folder = tmp_path / "Song.glassroom"
+        project = make_song(folder, [np.full((480000, 1), 0.5, np.float32)])
+        engine.load(project, folder)
+        engine.play()
+        start = wait_for(engine, lambda f: f.position > 8 * BLOCK)
+        alone = 0.5 * np.cos(np.pi / 4)
+
+        # A new track in front of the playing one: the arena must grow.
+        media = wav_media(project, folder, "added", np.full((480000, 1), 0.25, np.float32))
+        added = Track("Added")
+        added.clips.append(Clip(media.id, 0, 480000))
+        project.tracks.insert(0, added)
+        engine.load(project, folder)
+        grown = wait_for(engine, lambda f: f.frames > start.frames + 9600)
+        both = recorder.frames(grown.frames - BLOCK, BLOCK)
+        np.testing.assert_allclose(both, 1.5 * alone, rtol=1e-6)
+
+        # A clip-gain edit on the playing track is heard within 100 ms.
+        project.tracks[1].clips[0].gain_db = -120.0
+        edited_at = engine.read_feedback().frames
+        engine.load(project, folder)
+        after = wait_for(engine, lambda f: f.frames > edited_at + 4800 + BLOCK)
+        np.testing.assert_allclose(recorder.frames(edited_at + 4800, BLOCK), 0.5 * alone, rtol=1e-6)
+
+        played = recorder.frames(start.roll_frame, after.frames - start.roll_frame)
+        assert played.min() >= 0.5 * alone - 1e-6  # never a gap, never a dip
+        assert after.underrun_frames == 0
+    finally:
+        engine.close()

@@ -15,9 +15,10 @@ block and gets the very samples the live stream plays.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from app.engine import arena as A
 from app.session.model import FadeShape, Project, TrackKind
 
 CHUNK = 4096  # ring frames per write
+REFRESH_FRAMES = 1024  # buffered frames an edit leaves in place (about 21 ms at 48 kHz)
 WAKE_SECONDS = 0.01
 
 
@@ -154,6 +156,7 @@ class Butler:
         self._sources: dict[str, Source | None] = {}
         self._gen = -1
         self._written = 0
+        self._rewrite_from: int | None = None
         self._on_warning = on_warning
         self.warnings: list[str] = []
         self.set_rate(sample_rate, ahead_seconds)
@@ -170,6 +173,14 @@ class Butler:
     # -- configuration (any thread) ----------------------------------------------
 
     def set_schedule(self, schedule: Schedule) -> None:
+        """Play new content; while rolling, the buffer is rewritten from shortly ahead.
+
+        Only the next REFRESH_FRAMES stay as they were (they may be playing now);
+        the rest is overwritten in place, nearest first, so an edit is heard within
+        a few tens of milliseconds and playback never stops.
+        When the transport is not rolling the caller restarts the generation (a
+        locate to where it stands), which rewrites everything before play resumes.
+        """
         with self._lock:
             for media_id in list(self._sources):
                 if media_id not in schedule.paths:
@@ -177,12 +188,25 @@ class Butler:
                     if source is not None:
                         source.close()
             self._schedule = schedule
-            self._gen = -1  # content changed: rewrite from the next generation
+            a = self._arena
+            if self._gen < 0 or int(a.fb[A.F_GEN]) != self._gen:
+                return  # a generation restart rewrites everything anyway
+            if a.ring_ctl[A.R_READY_GEN] != self._gen or not a.fb[A.F_PLAYING]:
+                return  # not rolling: the Engine restarts the generation instead
+            self._rewrite_from = int(a.fb[A.F_CONSUMED]) + REFRESH_FRAMES
 
-    def set_arena(self, arena: A.Arena) -> None:
+    def set_arena(self, arena: A.Arena, keep_position: bool = False) -> None:
+        """Fill another arena's rings; `keep_position` when its rings are a copy."""
         with self._lock:
             self._arena = arena
-            self._gen = -1
+            if not keep_position:
+                self._gen = -1
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hold the butler (no pass runs) for the duration."""
+        with self._lock:
+            yield
 
     def poke(self) -> None:
         """Wake the thread now (after a locate) instead of at its next tick."""
@@ -201,10 +225,12 @@ class Butler:
                 a.ring_ctl[A.R_WRITTEN] = 0
                 self._gen = gen
                 self._written = 0
+                self._rewrite_from = None
                 self._seek = int(fb[A.F_SEEK])
                 self._wrap = int(fb[A.F_WRAP]) != 0
                 self._loop = (int(fb[A.F_LOOP_START]), int(fb[A.F_LOOP_END]))
             size = a.capacity.ring_frames
+            self._rewrite(a, gen)
             while True:
                 if int(fb[A.F_GEN]) != gen:
                     return
@@ -223,6 +249,23 @@ class Butler:
                 a.ring_ctl[A.R_WRITTEN] = self._written
                 a.ring_ctl[A.R_READY_GEN] = gen
 
+    def _rewrite(self, a: A.Arena, gen: int) -> None:
+        """Overwrite already buffered frames with the new content after an edit.
+
+        In place and nearest first, without moving the written counter: the kernel
+        reads old or new audio, never a gap.
+        """
+        k = self._rewrite_from
+        self._rewrite_from = None
+        if k is None:
+            return
+        while k < self._written:
+            if int(a.fb[A.F_GEN]) != gen:
+                return
+            end = min((k // CHUNK + 1) * CHUNK, self._written)
+            self._write_range(a, k, end)
+            k = end
+
     def _segments(self, k0: int, k1: int) -> list[tuple[int, int, int]]:
         """(timeline start, frames, offset into the chunk) for ring frames [k0, k1)."""
         out = []
@@ -240,15 +283,19 @@ class Butler:
         return out
 
     def _write_chunk(self, a: A.Arena, k0: int) -> None:
-        segments = self._segments(k0, k0 + CHUNK)
+        self._write_range(a, k0, k0 + CHUNK)
+
+    def _write_range(self, a: A.Arena, k0: int, k1: int) -> None:
+        """Ring frames [k0, k1), within one chunk of the grid."""
+        segments = self._segments(k0, k1)
         mask = a.capacity.ring_frames - 1
         j0 = k0 & mask  # chunks never straddle the ring end: sizes are powers of two
         for ring, clips in self._schedule.tracks:
-            buf = np.zeros((CHUNK, 2))
+            buf = np.zeros((k1 - k0, 2))
             for t0, frames, off in segments:
                 for clip in clips:
                     self._mix_clip(clip, t0, frames, buf[off : off + frames])
-            a.rings[ring, j0 : j0 + CHUNK] = buf
+            a.rings[ring, j0 : j0 + k1 - k0] = buf
 
     def _source(self, media_id: str) -> Source | None:
         if media_id not in self._sources:

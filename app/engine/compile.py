@@ -152,6 +152,7 @@ class PlanMap:
     cues: dict[str, int] = field(default_factory=dict)  # cue id -> cue index
     order: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    fresh_strips: set[int] = field(default_factory=set)  # strip indices new in this plan
 
     def counts(self) -> tuple[int, int, int]:
         return len(self.strips), len(self.rings), len(self.cues)
@@ -163,14 +164,48 @@ def plan_counts(project: Project) -> tuple[int, int, int]:
     return len(project.tracks) + 1, tracks, len(project.cues)
 
 
-def _layout(project: Project) -> PlanMap:
-    m = PlanMap()
-    for i, t in enumerate(project.all_tracks()):
-        m.strips[t.id] = i
-        if t.kind is TrackKind.AUDIO:
-            m.rings[t.id] = len(m.rings)
-    for c, cue in enumerate(project.cues):
-        m.cues[cue.id] = c
+def _stable(
+    ids: list[str], previous: dict[str, int], capacity: int
+) -> tuple[dict[str, int], set[int]] | None:
+    """Indices for ids: the previous one where there was one, else one no plan uses.
+
+    Indices of removed objects are not reused in the same load: the running plan may
+    still be using them until the flip. Returns (mapping, new indices), or None when
+    the capacity is too small.
+    """
+    out = {i: previous[i] for i in ids if i in previous}
+    busy = set(previous.values())
+    free = (k for k in range(capacity) if k not in busy)
+    fresh = set()
+    for i in ids:
+        if i not in out:
+            k = next(free, None)
+            if k is None:
+                return None
+            out[i] = k
+            fresh.add(k)
+    return out, fresh
+
+
+def allocate(
+    project: Project, capacity: A.Capacity, previous: PlanMap | None = None
+) -> PlanMap | None:
+    """Where each strip, playback track and cue lives in an arena of `capacity`.
+
+    Objects keep the index they had in `previous`, so reloading after an edit moves
+    no running state (smoothed gains, filters, ring contents) to another track.
+    Returns None when the capacity is too small.
+    """
+    previous = previous or PlanMap()
+    tracks = project.all_tracks()
+    strips = _stable([t.id for t in tracks], previous.strips, capacity.strips)
+    audio = [t.id for t in tracks if t.kind is TrackKind.AUDIO]
+    rings = _stable(audio, previous.rings, capacity.tracks)
+    cues = _stable([c.id for c in project.cues], previous.cues, capacity.cues)
+    if strips is None or rings is None or cues is None:
+        return None
+    m = PlanMap(strips=strips[0], rings=rings[0], cues=cues[0])
+    m.fresh_strips = strips[1]
     return m
 
 
@@ -240,19 +275,22 @@ def compile_plan(
     main_out: int = 0,
     cr_out: int = 0,
     running: bool = False,
+    layout: PlanMap | None = None,
 ) -> PlanMap:
     """Write the project's routing into the idle plan slot, its targets, then flip.
 
     `running` says a kernel runs over the arena: then the idle slot is written only
-    once the kernel has left it.
+    once the kernel has left it. `layout` places the objects (see `allocate`); by
+    default they are packed from index 0.
     """
-    strips, tracks, cues = plan_counts(project)
-    if not arena.capacity.fits(strips, tracks, cues):
+    m = layout if layout is not None else allocate(project, arena.capacity)
+    if m is None:
+        strips, tracks, cues = plan_counts(project)
         raise PlanError(
             f"the arena holds {arena.capacity.strips} strips, {arena.capacity.tracks} tracks and "
             f"{arena.capacity.cues} cues; the project needs {strips}, {tracks} and {cues}"
         )
-    m = _layout(project)
+    m.warnings = []
     all_tracks = project.all_tracks()
     dests = {m.strips[t.id]: _destination(project, t, m) for t in all_tracks}
     m.order = _order(project, dests, m)
@@ -263,7 +301,7 @@ def compile_plan(
     head[:] = 0
     head[A.H_STRIPS] = len(m.order)
     head[A.H_MASTER] = m.strips[project.master.id]
-    head[A.H_CUES] = len(project.cues)
+    head[A.H_CUES] = max(m.cues.values(), default=-1) + 1
     head[A.H_MAIN_OUT] = main_out
     head[A.H_CR_OUT] = cr_out
     ps = arena.plan_strip[p]
@@ -307,19 +345,29 @@ def compile_plan(
                 m.warnings.append(f"{t.name}: send {k} goes to {send.bus!r}, which is not a bus")
         for offset, value in strip_targets(t.strip):
             arena.strip_p[A.TARGET, s, offset] = value
+    arena.plan_cue[p, :, A.Q_OUT] = -2  # cue slots not in this project play nowhere
+    # The kernel reads cue targets live: build them aside and write each value once,
+    # so an unchanged send never dips through zero while the plan is rebuilt.
+    cue_targets = arena.cue_p[A.TARGET].copy()
+    cue_targets[:, :, A.C_LEVEL] = 0.0
     for cue in project.cues:
         c = m.cues[cue.id]
         arena.plan_cue[p, c, A.Q_OUT] = cue.output
         write_cue_head(arena, c, cue.master_db, cue.click_db, cue.talkback)
-        arena.cue_p[A.TARGET, c, :, A.C_LEVEL] = 0.0
         for track_id, send in cue.sends.items():
             if track_id in m.strips:
-                s = m.strips[track_id]
-                row = arena.cue_p[A.TARGET, c, s]
+                row = cue_targets[c, m.strips[track_id]]
                 row[A.C_LEVEL] = db_to_gain(send.level_db) if send.enabled else 0.0
                 row[A.C_PAN] = max(-1.0, min(1.0, float(send.pan)))
                 row[A.C_PRE] = 1.0 if send.pre else 0.0
+    arena.cue_p[A.TARGET] = cue_targets
     write_control_room(arena, project, m)
+    for s in m.fresh_strips:
+        # A strip new to this plan starts at its settings, with clean filters: no
+        # running block reads it until the flip below.
+        arena.strip_p[A.CUR, s] = arena.strip_p[A.TARGET, s]
+        arena.dsp_state[s] = 0.0
+        arena.meters[s] = 0.0
     arena.ctl[A.K_PLAN_INDEX] = p
     return m
 

@@ -38,6 +38,7 @@ from app.engine.butler import Butler, make_schedule
 from app.engine.compile import (
     PlanError,
     PlanMap,
+    allocate,
     compile_plan,
     db_to_gain,
     param_target,
@@ -139,6 +140,7 @@ class Engine:
         self._watchdog: threading.Thread | None = None
         self._stop_watchdog = threading.Event()
         self._talkback_held = False
+        self._playing = False
 
     # -- device --------------------------------------------------------------------
 
@@ -260,40 +262,73 @@ class Engine:
         with self._lock:
             self._project = project
             self._folder = Path(folder)
-            strips, tracks, cues = plan_counts(project)
             arena = self._root.arena
-            if not arena.capacity.fits(strips, tracks, cues):
-                arena = self._grow(arena.capacity.grown_for(strips, tracks, cues))
+            layout = allocate(project, arena.capacity, self._map)
+            grown = None
+            if layout is None:
+                strips, tracks, cues = plan_counts(project)
+                # Room for the old and the new objects side by side, as during the flip.
+                need = arena.capacity.grown_for(
+                    strips + len(self._map.strips),
+                    tracks + len(self._map.rings),
+                    cues + len(self._map.cues),
+                )
+                grown = arena = A.Arena(need)
+                arena.take_state_from(self._root.arena)
+                layout = allocate(project, arena.capacity, self._map)
             self._map = compile_plan(
                 project,
                 arena,
                 self._main_out,
                 self._cr_out,
-                running=self.running,
+                running=self.running and grown is None,
+                layout=layout,
             )
+            if grown is not None:
+                self._install(grown)
             self._write_room_extras(arena)
             schedule = make_schedule(project, self._folder, self._map.rings, set(placeholders))
             self._butler.set_rate(project.sample_rate)
             self._butler.set_schedule(schedule)
-            position = int(self._root.active.fb[A.F_POSITION])
-            arena.push_command(
-                A.CMD_LOOP, float(project.loop.enabled), project.loop.start, project.loop.end
+            fb = self._root.active.fb
+            rolling = (
+                self._playing
+                and fb[A.F_PLAYING]
+                and fb[A.F_CONSUMED] > 0
+                and self._root.active.ring_ctl[A.R_READY_GEN] == fb[A.F_GEN]
             )
-            arena.push_command(A.CMD_LOCATE, position)
+            if not rolling:
+                # Nothing is being heard: refill everything from where the transport
+                # stands before play goes on.
+                arena.push_command(A.CMD_LOCATE, int(fb[A.F_POSITION]))
+            loop = project.loop
+            kernel_loop = (bool(fb[A.F_LOOP_ON]), int(fb[A.F_LOOP_START]), int(fb[A.F_LOOP_END]))
+            if kernel_loop != (loop.enabled, loop.start, loop.end) and (
+                loop.enabled or kernel_loop[0]
+            ):
+                arena.push_command(A.CMD_LOOP, float(loop.enabled), loop.start, loop.end)
             self._butler.poke()
             return list(self._map.warnings)
 
-    def _grow(self, capacity: A.Capacity) -> A.Arena:
+    def _install(self, new: A.Arena) -> None:
+        """Move the kernel to a bigger arena (planned already) without a gap."""
         old = self._root.arena
-        new = A.Arena(capacity)
-        new.take_state_from(old)
-        if not self.running:
-            carry_over(old.kernel_args(), new.kernel_args())
-        self._root.swap(new)
-        if not self.running:
-            self._root.array[1] = self._root.array[0]
-        self._butler.set_arena(new)
-        return new
+        with self._butler.paused():
+            # The butler is held while the rings move, so nothing it writes is lost;
+            # the kernel keeps reading the old rings until it takes the new root.
+            t = min(old.capacity.tracks, new.capacity.tracks)
+            if old.capacity.ring_frames == new.capacity.ring_frames:
+                new.rings[:t] = old.rings[:t]
+                new.ring_ctl[:] = old.ring_ctl
+            # A snapshot of the transport until the kernel carries the real one over,
+            # so the butler sees the same generation in both arenas.
+            new.fb[:] = old.fb
+            if not self.running:
+                carry_over(old.kernel_args(), new.kernel_args())
+            self._root.swap(new)
+            if not self.running:
+                self._root.array[1] = self._root.array[0]
+            self._butler.set_arena(new, keep_position=True)
 
     def _write_room_extras(self, arena: A.Arena) -> None:
         arena.cr_p[A.TARGET, A.CR_TALKBACK_HELD] = 1.0 if self._talkback_held else 0.0
@@ -382,9 +417,11 @@ class Engine:
         self._butler.poke()
 
     def play(self) -> None:
+        self._playing = True
         self._command(A.CMD_PLAY)
 
     def stop(self) -> None:
+        self._playing = False
         self._command(A.CMD_STOP)
 
     def locate(self, frame: int) -> None:
