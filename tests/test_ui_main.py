@@ -124,6 +124,14 @@ def test_zoom_changes_the_visible_range(window, qtbot, demo_master) -> None:
     assert scale.visible_range()[0] > start2
     window.arrange.fit()
     assert scale.visible_range()[0] == 0
+    # close enough to see single cycles: the lanes read the audio itself
+    qtbot.waitUntil(lambda: _peaks_ready(window), timeout=WAIT_MS)
+    window.arrange.zoom(4.0 / scale.frames_per_pixel)
+    scale.set_origin(window.project.frames(9.0))
+    assert scale.frames_per_pixel == pytest.approx(4.0)
+    lane = window.arrange.lanes()[0]
+    _lane_image(lane)
+    assert lane.drawn_waveforms == 1
 
 
 def test_missing_media_is_a_marked_placeholder_with_a_report(window, qtbot, demo_copy,
@@ -212,3 +220,16 @@ def test_screenshot_of_the_demo(window, qtbot, demo_master) -> None:
     colours = {image.pixel(x, y) for x in range(0, image.width(), 17)
                for y in range(0, image.height(), 13)}
     assert len(colours) > 50
+
+
+def test_shut_down_keeps_unsaved_work_in_recovery(window, qtbot, tmp_path) -> None:
+    folder = tmp_path / "Kill.glassroom"
+    store.create_project(folder)
+    window.open_folder(folder)
+    window.import_files([_tone(tmp_path / "bass.wav")])
+    qtbot.waitUntil(lambda: not window.importing(), timeout=WAIT_MS)
+    assert window.is_dirty()
+    window.shut_down()
+    assert not window.isVisible()
+    assert store.recovery_newer(folder)
+    assert [t.name for t in store.read_recovery(folder).tracks] == ["bass"]

@@ -7,6 +7,7 @@ history; long work runs on the pool and reports back, so the GUI thread never wa
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -230,6 +231,16 @@ class MainWindow(QMainWindow):
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
+
+    def shut_down(self) -> None:
+        """Close without questions, keeping unsaved changes as the autosave in recovery/."""
+        if self.is_dirty() and self.project is not None and self.folder is not None:
+            try:
+                store.write_recovery(self.project, self.folder)
+            except (store.ProjectError, OSError) as e:
+                print(f"glassroom: could not keep the unsaved changes: {e}", file=sys.stderr)
+        self._close_project()
+        self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._may_discard():
