@@ -31,14 +31,17 @@ TRACK_COLOURS = ("#5aa6e6", "#e0714f", "#5fb58a", "#e8b94a", "#c678dd", "#4fc1c9
                  "#e06c9f", "#9fbf5a")
 
 
-def import_track_edit(project: Project, mf: MediaFile, position: int) -> edits.Edit:
+def import_track_edit(project: Project, mf: MediaFile, position: int) -> edits.Compound:
     """One undo step that puts imported media on a new track, as one clip at `position`."""
     name = Path(mf.name or mf.path).stem or "Audio"
     audio_tracks = sum(t.kind is TrackKind.AUDIO for t in project.tracks)
     track = Track(name, colour=TRACK_COLOURS[audio_tracks % len(TRACK_COLOURS)])
     clip = Clip(mf.id, position, mf.frames, name=name)
+    # After the last audio track, so the buses stay together at the bottom.
+    index = max((i + 1 for i, t in enumerate(project.tracks) if t.kind is TrackKind.AUDIO),
+                default=0)
     return edits.Compound(f"Import {mf.name or name}",
-                          [edits.AddTrack(track), edits.AddClip(track.id, clip, mf)])
+                          [edits.AddTrack(track, index), edits.AddClip(track.id, clip, mf)])
 
 
 class _Usage(Exception):
@@ -142,9 +145,10 @@ def _run_import(args: argparse.Namespace) -> int:
         bar.done()
         for warning in result.warnings:
             _error(f"warning: {warning}")
-        history.apply(import_track_edit(project, result.media, position))
+        edit = import_track_edit(project, result.media, position)
+        history.apply(edit)
         mf = result.media
-        print(f'Imported {src.name} onto track "{project.tracks[-1].name}" '
+        print(f'Imported {src.name} onto track "{edit.edits[0].track.name}" '
               f"({mf.frames / mf.sample_rate:.2f} s, {mf.channels} ch).")
     if failures < len(args.files):
         store.save_project(project, args.dir)
@@ -272,6 +276,8 @@ def _error(message: str) -> None:
 def _run_gui(folder: Path | None) -> int:
     if folder is None:
         folder = ensure_demo(default_demo_folder())
+    else:
+        store.open_project(folder)  # refuse a non-project here, before any window appears
     from app.ui.app import run
 
     return run(folder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,6 +69,14 @@ def test_import_adds_a_track_per_file_at_the_position(tmp_path: Path) -> None:
         assert clip.length == 24000  # 0.5 s resampled to 48 kHz
         assert (folder / project.media[clip.media].path).is_file()
     assert project.tracks[0].colour != project.tracks[1].colour
+
+
+def test_imported_tracks_go_above_the_buses(demo_folder: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "D.glassroom"
+    shutil.copytree(demo_folder, folder)
+    assert main(["import", str(folder), str(_tone(tmp_path / "gtr.wav"))]) == 0
+    names = [t.name for t in store.open_project(folder).project.tracks]
+    assert names == ["Drums", "Bass", "Keys", "Lead Vox", "gtr", "Reverb"]
 
 
 def test_import_keeps_the_good_files_when_one_is_bad(tmp_path: Path, capsys) -> None:
@@ -200,3 +209,10 @@ def test_the_demo_folder_follows_xdg_data_home(tmp_path: Path, monkeypatch,
     before = (demo_folder / "project.json").read_bytes()
     assert ensure_demo(demo_folder) == demo_folder
     assert (demo_folder / "project.json").read_bytes() == before
+
+
+def test_opening_a_folder_that_is_not_a_project_fails_before_any_window(tmp_path: Path,
+                                                                        capsys) -> None:
+    assert main([str(tmp_path / "NotHere.glassroom")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("glassroom: ") and "not a Glassroom project" in err

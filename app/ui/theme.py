@@ -91,4 +91,7 @@ def apply_theme(app: QApplication) -> None:
     app.setStyle("Fusion")
     app.setPalette(_palette())
     app.setFont(ui_font())
-    app.setStyleSheet(STYLESHEET.read_text(encoding="utf-8"))
+    try:
+        app.setStyleSheet(STYLESHEET.read_text(encoding="utf-8"))
+    except OSError:
+        pass  # an install without resources/ still gets the dark palette and the fonts

@@ -15,7 +15,8 @@ STRIP_WIDTH = 5
 
 def describe_track(project: Project, track: Track) -> str:
     """One line under the name: what the track is and holds."""
-    level = f"{track.strip.fader_db:+.1f} dB".replace("-", "\u2212")
+    fader = track.strip.fader_db
+    level = "0.0 dB" if abs(fader) < 0.05 else f"{fader:+.1f} dB".replace("-", "\u2212")
     if track.kind is TrackKind.BUS:
         return f"Bus · {track.bus_effect or 'aux'} · {level}"
     n = len(track.clips)
