@@ -23,27 +23,10 @@ from pathlib import Path
 from typing import TextIO
 
 from app.session import edits, media, store
-from app.session.model import Clip, MediaFile, Project, Track, TrackKind
+from app.session.model import Project, TrackKind
 
 PROG = "glassroom"
 EXPECTED_ERRORS = (store.ProjectError, media.MediaError, edits.EditError, OSError)
-TRACK_COLOURS = ("#5aa6e6", "#e0714f", "#5fb58a", "#e8b94a", "#c678dd", "#4fc1c9",
-                 "#e06c9f", "#9fbf5a")
-
-
-def import_track_edit(project: Project, mf: MediaFile, position: int) -> edits.Compound:
-    """One undo step that puts imported media on a new track, as one clip at `position`."""
-    name = Path(mf.name or mf.path).stem or "Audio"
-    audio_tracks = sum(t.kind is TrackKind.AUDIO for t in project.tracks)
-    track = Track(name, colour=TRACK_COLOURS[audio_tracks % len(TRACK_COLOURS)])
-    clip = Clip(mf.id, position, mf.frames, name=name)
-    # After the last audio track, so the buses stay together at the bottom.
-    index = max((i + 1 for i, t in enumerate(project.tracks) if t.kind is TrackKind.AUDIO),
-                default=0)
-    return edits.Compound(f"Import {mf.name or name}",
-                          [edits.AddTrack(track, index), edits.AddClip(track.id, clip, mf)])
-
-
 class _Usage(Exception):
     """A command line that cannot be run as given (exit 2)."""
 
@@ -145,7 +128,7 @@ def _run_import(args: argparse.Namespace) -> int:
         bar.done()
         for warning in result.warnings:
             _error(f"warning: {warning}")
-        edit = import_track_edit(project, result.media, position)
+        edit = edits.import_track_edit(project, result.media, position)
         history.apply(edit)
         mf = result.media
         print(f'Imported {src.name} onto track "{edit.edits[0].track.name}" '

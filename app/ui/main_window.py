@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.cli import import_track_edit
 from app.session import edits, media, store
 from app.session.edits import Change, EditHistory
 from app.session.model import MediaFile, Project
@@ -300,7 +299,7 @@ class MainWindow(QMainWindow):
         self._import_task = None
         if self.undo is not None and self.project is not None:
             try:
-                self.undo.push(import_track_edit(self.project, result.media, position))
+                self.undo.push(edits.import_track_edit(self.project, result.media, position))
             except edits.EditError as e:
                 self.import_errors.append(f"{src.name}: {e}")
             self.import_errors.extend(result.warnings)

@@ -74,6 +74,7 @@ from app.session.edits.tracks import (
     SetMonitor,
     SetRecordSafe,
     SetTrackColour,
+    import_track_edit,
 )
 
 __all__ = [
@@ -92,6 +93,7 @@ __all__ = [
     "ReorderTrack",
     "DuplicateTrack",
     "SetTrackColour",
+    "import_track_edit",
     "SetArmed",
     "SetRecordSafe",
     "SetMonitor",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from app.session.edits.base import Edit, EditError, _SetFields
+from app.session.edits.base import Compound, Edit, EditError, _SetFields
 from app.session.edits.checks import (
     _audio_track,
     _check_new_id,
@@ -17,11 +18,13 @@ from app.session.edits.checks import (
     _track,
     _whole,
 )
-from app.session.edits.clips import _check_clip
+from app.session.edits.clips import AddClip, _check_clip
 from app.session.edits.routing import _References, _remove_sends
 from app.session.edits.takes import _check_take
 from app.session.model import (
+    Clip,
     InputAssign,
+    MediaFile,
     MonitorMode,
     Project,
     Track,
@@ -283,3 +286,20 @@ class SetInput(_SetFields):
                 f"An input is none, one channel or two different channels, not {channels}."
             )
         return {"input": InputAssign(channels)}
+
+
+TRACK_COLOURS = ("#5aa6e6", "#e0714f", "#5fb58a", "#e8b94a", "#c678dd", "#4fc1c9",
+                 "#e06c9f", "#9fbf5a")
+
+
+def import_track_edit(project: Project, mf: MediaFile, position: int) -> Compound:
+    """One undo step that puts imported media on a new track, as one clip at `position`."""
+    name = Path(mf.name or mf.path).stem or "Audio"
+    audio_tracks = sum(t.kind is TrackKind.AUDIO for t in project.tracks)
+    track = Track(name, colour=TRACK_COLOURS[audio_tracks % len(TRACK_COLOURS)])
+    clip = Clip(mf.id, position, mf.frames, name=name)
+    # After the last audio track, so the buses stay together at the bottom.
+    index = max((i + 1 for i, t in enumerate(project.tracks) if t.kind is TrackKind.AUDIO),
+                default=0)
+    return Compound(f"Import {mf.name or name}",
+                    [AddTrack(track, index), AddClip(track.id, clip, mf)])
