@@ -503,3 +503,21 @@ def test_click_reaches_the_control_room_and_cues_but_not_the_main_mix(tmp_path):
         assert np.abs(out[:1000, pair]).max() > 0.1
         assert not out[4000:beat, pair].any()
         assert np.abs(out[beat : beat + 1000, pair]).max() > 0.1
+
+
+def test_small_speaker_check_is_mono_and_band_limited_in_the_control_room_only(tmp_path):
+    t = np.arange(24000) / RATE
+    low = np.sin(2 * np.pi * 60 * t)
+    mid = np.sin(2 * np.pi * 1000 * t)
+    source = np.stack([0.3 * low, 0.3 * mid], axis=1).astype(np.float32)
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [source])
+    project.control_room.small_speaker = True
+    out = run_kernel(project, folder, 24000)
+    room = out[12000:, 2:4].astype(np.float64)
+    np.testing.assert_array_equal(room[:, 0], room[:, 1])
+    spectrum = np.abs(np.fft.rfft(room[:, 0]))
+    freqs = np.fft.rfftfreq(len(room), 1 / RATE)
+    at = lambda hz: spectrum[np.argmin(np.abs(freqs - hz))]  # noqa: E731
+    assert at(60) < 0.1 * at(1000)  # the low tone is far down
+    np.testing.assert_allclose(out[:, 0:2], placed(source, 0, 24000), atol=5e-7)  # main intact

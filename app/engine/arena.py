@@ -113,6 +113,10 @@ FX_DATA = 2  # then the effect's own state
 MAX_FX_RATE = 192000.0
 FX_SIZE = FX_DATA + max(reverb_state_size(MAX_FX_RATE), delay_state_size(MAX_FX_RATE / 2))
 
+SMALL_SPEAKER_LOW = 250.0  # Hz: the band a phone or laptop speaker reproduces
+SMALL_SPEAKER_HIGH = 3500.0
+ROOM_STATE = 1 + 2 * FILTER_FIELDS  # the small-speaker band-pass, as two filter records
+
 # -- per cue, per strip --------------------------------------------------------
 
 C_LEVEL = 0  # linear gain (0 when the cue send is disabled)
@@ -284,6 +288,7 @@ ARRAYS = (
     "loud_hist",
     "tp_state",
     "fx_state",
+    "room_state",
 )
 
 # dims: the capacities, so the callback can rebuild every shape from one array.
@@ -369,6 +374,7 @@ class Arena:
         self.loud_hist = np.zeros((4, HIST_BINS))
         self.tp_state = np.zeros((2, TP_STATE_SIZE))
         self.fx_state = np.zeros((capacity.fx, FX_SIZE))
+        self.room_state = np.zeros(ROOM_STATE)
         self.ring_ctl[R_READY_GEN] = -1
         self._init_defaults()
         self.table = np.array([getattr(self, name).ctypes.data for name in ARRAYS], np.int64)

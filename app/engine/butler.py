@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from numba import njit
 
 from app.engine import arena as A
 from app.session.model import FadeShape, Project, TrackKind
@@ -33,16 +34,73 @@ REFRESH_FRAMES = 1024  # buffered frames an edit leaves in place (about 21 ms at
 WAKE_SECONDS = 0.01
 
 
-def fade_curve(x: np.ndarray, shape: FadeShape) -> np.ndarray:
-    """A fade-in gain for progress x in [0, 1]; a fade-out uses fade_curve(1 - x)."""
-    if shape is FadeShape.LINEAR:
+SHAPE_CODES = {
+    FadeShape.LINEAR: 0,
+    FadeShape.EQUAL_POWER: 1,
+    FadeShape.S_CURVE: 2,
+    FadeShape.LOG: 3,
+}
+
+# The butler's kernels keep the GIL on purpose (no nogil): each release would let a
+# busy GUI thread hold the interpreter for a whole switch interval (5 ms) before the
+# butler got it back, and a chunk of 64 tracks would take seconds instead of 2 ms.
+# For the same reason ring writes go through `_store`, not a numpy copy (numpy
+# drops the GIL for copies of more than a few hundred elements).
+
+
+@njit(cache=True)
+def fade_gain(x: float, code: int) -> float:
+    """A fade-in gain for progress x in [0, 1]; a fade-out uses fade_gain(1 - x)."""
+    if code == 0:
         return x
-    if shape is FadeShape.EQUAL_POWER:
-        return np.sin(x * (math.pi / 2.0))
-    if shape is FadeShape.S_CURVE:
-        return 0.5 - 0.5 * np.cos(x * math.pi)
+    if code == 1:
+        return math.sin(x * (math.pi / 2.0))
+    if code == 2:
+        return 0.5 - 0.5 * math.cos(x * math.pi)
     # LOG: straight in dB from -60 dB to 0 dB, pinned to exact silence at the start.
-    return np.where(x > 0.0, (np.power(1000.0, x - 1.0) - 0.001) / 0.999, 0.0)
+    if x <= 0.0:
+        return 0.0
+    return (math.pow(1000.0, x - 1.0) - 0.001) / 0.999
+
+
+def fade_curve(x: np.ndarray, shape: FadeShape) -> np.ndarray:
+    """fade_gain over an array of progress values (for displays and tests)."""
+    code = SHAPE_CODES[FadeShape(shape)]
+    return np.array([fade_gain(float(v), code) for v in np.ravel(x)]).reshape(np.shape(x))
+
+
+@njit(cache=True)
+def _mix_clip_frames(dst, src, gain, rel0, length, fade_in, in_code, fade_out, out_code):
+    """dst[:m] += src (mono to both sides) x clip gain x fades, for clip frames rel0.."""
+    m = src.shape[0]
+    stereo = src.shape[1] > 1
+    for i in range(m):
+        rel = rel0 + i
+        g = gain
+        if fade_in > 0 and rel < fade_in:
+            g *= fade_gain(rel / fade_in, in_code)
+        if fade_out > 0:
+            left = length - rel
+            if left <= fade_out:
+                g *= fade_gain(min(1.0, max(0.0, (left - 1.0) / fade_out)), out_code)
+        lv = np.float64(src[i, 0])
+        rv = np.float64(src[i, 1]) if stereo else lv
+        dst[i, 0] += lv * g
+        dst[i, 1] += rv * g
+
+
+@njit(cache=True)
+def _clear(buf, m):
+    for i in range(m):
+        buf[i, 0] = 0.0
+        buf[i, 1] = 0.0
+
+
+@njit(cache=True)
+def _store(ring_rows, buf, m):
+    for i in range(m):
+        ring_rows[i, 0] = np.float32(buf[i, 0])
+        ring_rows[i, 1] = np.float32(buf[i, 1])
 
 
 class Source:
@@ -157,6 +215,7 @@ class Butler:
         self._gen = -1
         self._written = 0
         self._rewrite_from: int | None = None
+        self._buf = np.zeros((CHUNK, 2))
         self._on_warning = on_warning
         self.warnings: list[str] = []
         self.set_rate(sample_rate, ahead_seconds)
@@ -290,12 +349,14 @@ class Butler:
         segments = self._segments(k0, k1)
         mask = a.capacity.ring_frames - 1
         j0 = k0 & mask  # chunks never straddle the ring end: sizes are powers of two
+        m = k1 - k0
+        buf = self._buf
         for ring, clips in self._schedule.tracks:
-            buf = np.zeros((k1 - k0, 2))
+            _clear(buf, m)
             for t0, frames, off in segments:
                 for clip in clips:
                     self._mix_clip(clip, t0, frames, buf[off : off + frames])
-            a.rings[ring, j0 : j0 + k1 - k0] = buf
+            _store(a.rings[ring, j0 : j0 + m], buf, m)
 
     def _source(self, media_id: str) -> Source | None:
         if media_id not in self._sources:
@@ -330,23 +391,17 @@ class Butler:
         m = data.shape[0]
         if m == 0 or data.shape[1] == 0:
             return
-        rel = np.arange(rel0, rel0 + m, dtype=np.float64)
-        gain = np.full(m, clip.gain)
-        if clip.fade_in > 0:
-            inside = rel < clip.fade_in
-            if inside.any():
-                gain[inside] *= fade_curve(rel[inside] / clip.fade_in, clip.fade_in_shape)
-        if clip.fade_out > 0:
-            left = clip.length - rel
-            inside = left <= clip.fade_out
-            if inside.any():
-                x = (left[inside] - 1.0) / clip.fade_out
-                gain[inside] *= fade_curve(np.clip(x, 0.0, 1.0), clip.fade_out_shape)
-        left_ch = data[:, 0].astype(np.float64)
-        right_ch = data[:, 1].astype(np.float64) if data.shape[1] > 1 else left_ch
-        dst = out[a - t0 : a - t0 + m]
-        dst[:, 0] += left_ch * gain
-        dst[:, 1] += right_ch * gain
+        _mix_clip_frames(
+            out[a - t0 : a - t0 + m],
+            data,
+            clip.gain,
+            rel0,
+            clip.length,
+            clip.fade_in,
+            SHAPE_CODES[clip.fade_in_shape],
+            clip.fade_out,
+            SHAPE_CODES[clip.fade_out_shape],
+        )
 
     # -- the thread --------------------------------------------------------------
 

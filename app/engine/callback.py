@@ -84,6 +84,7 @@ def _views(table_address):
         carray(_address_as_pointer(tbl[22]), (4, A.HIST_BINS), dtype=f8),
         carray(_address_as_pointer(tbl[23]), (2, A.TP_STATE_SIZE), dtype=f8),
         carray(_address_as_pointer(tbl[24]), (dims[A.D_FX], dims[A.D_FX_SIZE]), dtype=f8),
+        carray(_address_as_pointer(tbl[25]), A.ROOM_STATE, dtype=f8),
     )
 
 
@@ -131,6 +132,7 @@ def run_root(root, inp, out, flags, device_time_us):
             v[22],
             v[23],
             v[24],
+            v[25],
             inp[done : done + m],
             out[done : done + m],
             flags,

@@ -22,7 +22,15 @@ import numpy as np
 from numba import njit
 from numba.core.dispatcher import Dispatcher
 
-from app.dsp.biquad import HIGHPASS, PEAK, biquad_process, coefs_approach, design, design_bypass
+from app.dsp.biquad import (
+    HIGHPASS,
+    LOWPASS,
+    PEAK,
+    biquad_process,
+    coefs_approach,
+    design,
+    design_bypass,
+)
 from app.dsp.click import click_render
 from app.dsp.delay import delay_init, delay_process
 from app.dsp.drive import drive_process
@@ -450,7 +458,7 @@ def _filter(st, base, on, kind, freq, gain_db, q, fs, x, n, snap, glide):
     coefs = rec[A.FL_COEFS : A.FL_COEFS + 5]
     target = rec[A.FL_TARGET : A.FL_TARGET + 5]
     last = rec[A.FL_LAST : A.FL_LAST + 5]
-    active = on and (kind == HIGHPASS or gain_db != 0.0)
+    active = on and (kind >= HIGHPASS or gain_db != 0.0)
     flag = 1.0 if active else 0.0
     if (
         snap
@@ -479,6 +487,24 @@ def _filter(st, base, on, kind, freq, gain_db, q, fs, x, n, snap, glide):
         return
     biquad_process(coefs, rec[A.FL_STATE : A.FL_STATE + 2], x[:, 0], n)
     biquad_process(coefs, rec[A.FL_STATE + 2 : A.FL_STATE + 4], x[:, 1], n)
+
+
+@njit(nogil=True, cache=True)
+def _small_speaker(st, on, x, n, fs):
+    """The control room's small-speaker check: mono, band-limited like a phone speaker."""
+    if on:
+        for i in range(n):
+            mid = 0.5 * (x[i, 0] + x[i, 1])
+            x[i, 0] = mid
+            x[i, 1] = mid
+    snap = st[0] == 0.0
+    st[0] = 1.0
+    glide = 1.0 - math.exp(-n / (FILTER_GLIDE_SECONDS * fs))
+    q = 0.7071067811865476
+    _filter(st, 1, on, HIGHPASS, A.SMALL_SPEAKER_LOW, 0.0, q, fs, x, n, snap, glide)
+    _filter(
+        st, 1 + A.FILTER_FIELDS, on, LOWPASS, A.SMALL_SPEAKER_HIGH, 0.0, q, fs, x, n, snap, glide
+    )
 
 
 @njit(nogil=True, cache=True)
@@ -724,6 +750,7 @@ def process_block(
     loud_hist,
     tp_state,
     fx_state,
+    room_state,
     inp,
     out,
     flags,
@@ -875,6 +902,7 @@ def process_block(
             crb[i, 0] = (1.0 - m) * crb[i, 0] + m * mid
             crb[i, 1] = (1.0 - m) * crb[i, 1] + m * mid
     cr_p[CUR, CR_MONO_MIX] = mono1
+    _small_speaker(room_state, cr_p[TARGET, A.CR_SMALL_SPEAKER] != 0.0, crb, n, sr)
     if click_on:
         _ramp_add(click, crb, n, cr_p[TARGET, CR_CLICK_GAIN], cr_p[TARGET, CR_CLICK_GAIN])
     gain = cr_p[TARGET, CR_LEVEL]
@@ -933,6 +961,7 @@ def carry_over(old, new):
     new[23][:] = old[23]
     fx = min(old[24].shape[0], new[24].shape[0])
     new[24][:fx] = old[24][:fx]
+    new[25][:] = old[25]
 
 
 @njit(nogil=True, cache=True)
