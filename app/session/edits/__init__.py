@@ -11,6 +11,7 @@ Every change (a fader move, a clip drag, a new marker) is an `Edit` applied thro
 - `control_room`: what the engineer hears (source, dim, mono, cut, solo mode, talkback)
 - `tracks`, `clips` (and the media pool), `takes` (comping), `timeline` (markers,
   tempo, meter, loop, punch), `automation`, `cues` (headphone mixes)
+- `midi`: hardware control mappings learned for parameters (MIDI learn)
 - `checks`: the value checks and lookups the edits share
 
 Import edits from here: `from app.session.edits import SetParam`.
@@ -49,6 +50,14 @@ from app.session.edits.cues import (
     SetCueSend,
 )
 from app.session.edits.history import Change, EditHistory
+from app.session.edits.midi import (
+    TRANSPORT,
+    TRANSPORT_ACTIONS,
+    AddMidiMapping,
+    RemoveMidiMapping,
+    check_mapping,
+    same_control,
+)
 from app.session.edits.params import SetParam, SetStripParams, check_param_value, param_label
 from app.session.edits.routing import SetTrackOutput, downstream
 from app.session.edits.sends import AddSend, RemoveSend
@@ -58,6 +67,7 @@ from app.session.edits.timeline import (
     MoveMarker,
     RemoveMarker,
     RenameMarker,
+    SetClick,
     SetLoop,
     SetMeter,
     SetPunch,
@@ -74,6 +84,7 @@ from app.session.edits.tracks import (
     SetMonitor,
     SetRecordSafe,
     SetTrackColour,
+    SetTrackView,
     import_track_edit,
 )
 
@@ -93,6 +104,7 @@ __all__ = [
     "ReorderTrack",
     "DuplicateTrack",
     "SetTrackColour",
+    "SetTrackView",
     "import_track_edit",
     "SetArmed",
     "SetRecordSafe",
@@ -129,6 +141,7 @@ __all__ = [
     "RemoveMarker",
     "RenameMarker",
     "MoveMarker",
+    "SetClick",
     "SetTempo",
     "SetMeter",
     "SetLoop",
@@ -148,4 +161,11 @@ __all__ = [
     "SetCueOutput",
     "SetCueParam",
     "SetCueSend",
+    # hardware control
+    "AddMidiMapping",
+    "RemoveMidiMapping",
+    "check_mapping",
+    "same_control",
+    "TRANSPORT",
+    "TRANSPORT_ACTIONS",
 ]

@@ -180,3 +180,21 @@ class SetLoop(_SetRange):
 
 class SetPunch(_SetRange):
     which = "punch"
+
+
+class SetClick(_SetFields):
+    """Turn the click (metronome) on or off."""
+
+    def __init__(self, enabled: bool) -> None:
+        super().__init__()
+        self.enabled = enabled
+        self.label = "Click on" if enabled else "Click off"
+
+    def _key(self) -> tuple[Any, ...]:
+        return ()
+
+    def _target(self, project: Project) -> Project:
+        return project
+
+    def _compute(self, project: Project, target: Project) -> dict[str, Any]:
+        return {"click": _flag(self.enabled, "The click switch")}

@@ -288,6 +288,36 @@ class SetInput(_SetFields):
         return {"input": InputAssign(channels)}
 
 
+class SetTrackView(_SetFields):
+    """How a track's row looks in the arrange window: its lane height and, for buses,
+    whether it is folded. Saved with the project; changes nothing that plays."""
+
+    mergeable = True
+
+    def __init__(self, track_id: str, height: int | None = None,
+                 folded: bool | None = None) -> None:
+        super().__init__()
+        self.track_id, self.height, self.folded = track_id, height, folded
+        self.label = "Resize track" if height is not None else "Fold track"
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.track_id, self.height is None, self.folded is None)
+
+    def _target(self, project: Project) -> Track:
+        return _track(project, self.track_id)
+
+    def _compute(self, project: Project, target: Track) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.height is not None:
+            height = _whole(self.height, "A lane height")
+            if not 24 <= height <= 1000:
+                raise EditError(f"A lane height is 24 to 1000 pixels, not {height}.")
+            out["height"] = height
+        if self.folded is not None:
+            out["folded"] = _flag(self.folded, "Folded")
+        return out
+
+
 TRACK_COLOURS = ("#5aa6e6", "#e0714f", "#5fb58a", "#e8b94a", "#c678dd", "#4fc1c9",
                  "#e06c9f", "#9fbf5a")
 
