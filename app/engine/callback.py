@@ -13,6 +13,7 @@ fast) and must run before the stream opens, never on the audio thread.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -26,6 +27,7 @@ from app.engine import arena as A
 from app.engine.mixer import carry_over, discard_stale_cache, process_block
 
 PA_CONTINUE = 0
+COLD_COMPILE_SECONDS = 22.0  # measured here with an empty cache; only shapes the estimate
 
 # int callback(const void *input, void *output, unsigned long frameCount,
 #              const PaStreamCallbackTimeInfo *timeInfo,
@@ -145,17 +147,36 @@ def run_root(root, inp, out, flags, device_time_us):
 def warm_kernel(progress: Callable[[str, float], None] | None = None, share: float = 1.0) -> None:
     """Compile the kernel (or load it from numba's cache) by running it once from Python.
 
-    Run it before any real-time use: the first call compiles for about a second (tens
-    of seconds on a cold machine), which must never happen on the audio thread.
+    Run it before any real-time use: a cold compile takes about 20 s on these
+    machines (a fraction of a second from the cache), and must never happen on the
+    audio thread. While it runs, `progress` is called about twice a second from a
+    helper thread with an estimate (so a UI must hand it to its own thread).
     """
+    done = threading.Event()
+
+    def tick() -> None:
+        started = time.monotonic()
+        while not done.wait(0.5):
+            elapsed = time.monotonic() - started
+            fraction = min(0.95, 0.05 + elapsed / COLD_COMPILE_SECONDS)
+            progress(f"Compiling the audio engine ({elapsed:.0f} s)", fraction * share)
+
+    ticker = None
     if progress is not None:
-        progress("Compiling the audio engine: mixer", 0.05 * share)
-    warm = A.Arena(A.Capacity(strips=2, tracks=1, cues=1, ring_frames=A.MAX_BLOCK))
-    root = A.Root(warm)
-    inp = np.zeros((16, 2), np.float32)
-    out = np.zeros((16, 2), np.float32)
-    run_root(root.array, inp, out, 0, 0)
-    process_block(*warm.kernel_args(), inp, out, 0, 0)
+        progress("Compiling the audio engine", 0.05 * share)
+        ticker = threading.Thread(target=tick, name="glassroom-compile-progress", daemon=True)
+        ticker.start()
+    try:
+        warm = A.Arena(A.Capacity(strips=2, tracks=1, cues=1, ring_frames=A.MAX_BLOCK))
+        root = A.Root(warm)
+        inp = np.zeros((16, 2), np.float32)
+        out = np.zeros((16, 2), np.float32)
+        run_root(root.array, inp, out, 0, 0)
+        process_block(*warm.kernel_args(), inp, out, 0, 0)
+    finally:
+        done.set()
+        if ticker is not None:
+            ticker.join()
     if progress is not None:
         progress("Audio engine mixer ready", share)
 
