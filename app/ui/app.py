@@ -1,18 +1,38 @@
-"""Start the Qt application: theme, main window, the project to open, the event loop."""
+"""Start the Qt application: theme, engine, main window, the project to open, the loop.
+
+Settings (window layout, recent projects) live in Qt's per-user settings, which follow
+XDG_CONFIG_HOME; GLASSROOM_SETTINGS names an ini file to use instead (for tests).
+"""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
+from app.engine.engine import Engine
 from app.ui.main_window import MainWindow
 from app.ui.theme import apply_theme
 
 DEFAULT_SIZE = (1600, 1000)
+
+
+def app_settings() -> QSettings:
+    path = os.environ.get("GLASSROOM_SETTINGS")
+    if path:
+        return QSettings(path, QSettings.Format.IniFormat)
+    return QSettings("Glassroom", "Glassroom")
+
+
+def start_engine() -> Engine:
+    """The engine on a device if there is one, else on the internal clock."""
+    engine = Engine()
+    engine.open("auto")
+    return engine
 
 
 def run(folder: Path) -> int:
@@ -21,11 +41,16 @@ def run(folder: Path) -> int:
     app.setApplicationName("Glassroom")
     app.setOrganizationName("Glassroom")
     apply_theme(app)
-    window = MainWindow()
-    screen = app.primaryScreen().availableGeometry()
-    window.resize(min(DEFAULT_SIZE[0], screen.width()), min(DEFAULT_SIZE[1], screen.height()))
+    engine = start_engine()
+    window = MainWindow(engine=engine, settings=app_settings())
+    if not window.restore_layout():
+        screen = app.primaryScreen().availableGeometry()
+        window.resize(min(DEFAULT_SIZE[0], screen.width()),
+                      min(DEFAULT_SIZE[1], screen.height()))
     window.show()
     window.open_folder(folder)
+    if engine.fallback_reason:
+        window.say(f"No audio device: running on the internal clock ({engine.fallback_reason})")
     # Ctrl+C or a polite kill: keep unsaved work in recovery/ and leave without asking.
     # The timer lets the interpreter run now and then, so Python signal handlers fire.
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -33,4 +58,7 @@ def run(folder: Path) -> int:
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(250)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        engine.close()

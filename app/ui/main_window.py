@@ -1,17 +1,24 @@
-"""The main window: menus, the arrange view, the status bar, import and save.
+"""The main window: transport bar, the arrange view, menus and keys, import, save, and
+the one timer that reads the engine's feedback.
 
-The window owns the open project, its EditHistory (mirrored into Qt's undo stack) and
-the workers that import audio and build waveforms. Every change goes through the
-history; long work runs on the pool and reports back, so the GUI thread never waits.
+The window owns the open project, its EditHistory (mirrored into Qt's undo stack), the
+EngineBinder that keeps the engine playing what the project says, and the workers that
+import audio and build waveforms. Every change goes through the history; long work runs
+on the pool and reports back, so the GUI thread never waits.
+
+The engine's feedback is read in exactly one place (`_read_feedback`, about 30 times a
+second), because each read restarts the meters' hold; the playhead moves at the display
+rate by extrapolating from the last read with the clock.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -21,19 +28,28 @@ from PySide6.QtGui import (
     QUndoGroup,
 )
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QToolBar,
+    QUndoView,
     QWidget,
 )
 
+from app.engine.engine import Engine, Feedback
 from app.session import edits, media, store
 from app.session.edits import Change, EditHistory
-from app.session.model import MediaFile, Project
+from app.session.model import Clip, MediaFile, Project, Track, TrackKind
+from app.ui.arrange.editor import Snap
+from app.ui.arrange.header import HEADER_WIDTH
+from app.ui.arrange.import_panel import ImportPanel
 from app.ui.arrange.view import ArrangeView
 from app.ui.arrange.waveforms import WaveformStore
+from app.ui.audio_settings import AudioSettingsDialog, engine_status
+from app.ui.transport import TransportBar
 from app.ui.undo import UndoMirror
 from app.ui.workers import Task, TaskRunner
 
@@ -42,76 +58,201 @@ AUDIO_FILTER = "Audio files (*.wav *.wave *.bwf *.rf64 *.w64 *.aif *.aiff *.flac
                "*.opus *.mp3);;All files (*)"
 AUTOSAVE_CHECK_MS = 5000
 STATUS_MS = 6000
+FEEDBACK_MS = 33
+DISPLAY_MS = 16
+MAX_RECENT = 10
+DEFAULT_LOOP_BARS = 4
+KEYS_HELP = """Space  play / stop        Shift+R  record        L  loop on/off
+Home / End  start / end of session      Tab  add marker at the playhead
+S  split at the playhead (or the edit cursor when stopped)
+Delete  delete clips     Ctrl+D  duplicate     Ctrl+C / Ctrl+V  copy / paste at the playhead
+Alt+Left / Alt+Right  nudge      Ctrl+Z / Ctrl+Shift+Z  undo / redo
++ / -  zoom      Ctrl+wheel  zoom around the mouse      Shift+wheel  scroll in time
+G  snap on/off      F  follow the playhead      Z  zoom to selection      Ctrl+0  whole session
+Drag a clip to move it (also onto another track), its edges to trim, the small squares at
+its top corners for fades, its dashed line for gain. Drag on the ruler's lower half for
+the loop (Shift: punch); click its upper half to move the playhead; double-click a marker
+to rename it."""
+
+
+def default_settings() -> QSettings:
+    return QSettings("Glassroom", "Glassroom")
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, audio_status: str = NO_DEVICE, parent: QWidget | None = None) -> None:
+    def __init__(self, audio_status: str = NO_DEVICE, parent: QWidget | None = None,
+                 engine: Engine | None = None, settings: QSettings | None = None) -> None:
         super().__init__(parent)
         self.folder: Path | None = None
         self.project: Project | None = None
         self.history: EditHistory | None = None
         self.undo: UndoMirror | None = None
+        self.engine = engine
+        self.settings = settings or default_settings()
+        self.binder = None
+        self.mixer = None
         self.open_report: list[str] = []
         self.import_errors: list[str] = []
-        self._import_queue: list[tuple[Path, int]] = []
+        self._import_queue: list[tuple[int, Path, int, str | None]] = []
         self._import_total = 0
+        self._import_jobs = 0
         self._import_task: Task | None = None
+        self._import_job: int | None = None
         self._unsubscribe = None
+        self._placeholders: set[str] = set()
         self._autosaver = store.Autosaver()
         self.last_message: QMessageBox | None = None
+        self.feedback: Feedback | None = None
+        self._last_fb_time = time.monotonic()
+        self._locate: tuple[int, float] | None = None  # asked for, until the engine shows it
 
         self.runner = TaskRunner(parent=self)
         self.waveforms = WaveformStore(self.runner, self)
         self.arrange = ArrangeView(self.waveforms)
+        self.arrange.report = self.say
+        self.arrange.on_locate = self.locate
+        self.arrange.on_audition = self.audition
         self.setCentralWidget(self.arrange)
+        self.transport = TransportBar()
+        bar = QToolBar("Transport", objectName="transportToolbar")
+        bar.setMovable(False)
+        bar.addWidget(self.transport)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.undo_group = QUndoGroup(self)
+        self.history_view = QUndoView(self.undo_group)
+        self.history_view.setEmptyLabel("Opened")
+        self.history_dock = QDockWidget("History", self, objectName="historyDock")
+        self.history_dock.setWidget(self.history_view)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history_dock)
+        self.history_dock.hide()
+        self.import_panel = ImportPanel()
+        self.import_dock = QDockWidget("Import", self, objectName="importDock")
+        self.import_dock.setWidget(self.import_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.import_dock)
+        self.import_dock.hide()
         self.setAcceptDrops(True)
         self.setWindowTitle("Glassroom")
         self._build_menus()
         self._build_status(audio_status)
+        self._connect_transport()
 
         self.waveforms.progress.connect(self._on_peaks_progress)
         self.waveforms.idle.connect(self._on_peaks_idle)
         self._autosave_timer = QTimer(self)
         self._autosave_timer.timeout.connect(self._autosave)
         self._autosave_timer.start(AUTOSAVE_CHECK_MS)
+        self.feedback_timer = QTimer(self)
+        self.feedback_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.feedback_timer.timeout.connect(self._read_feedback)
+        self.display_timer = QTimer(self)
+        self.display_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.display_timer.timeout.connect(self._move_playhead)
+        if engine is not None:
+            self.feedback_timer.start(FEEDBACK_MS)
+            self.display_timer.start(DISPLAY_MS)
+            self._show_engine()
+        self._set_project_actions(False)
 
-    # -- construction ----------------------------------------------------------
+    # -- construction ----------------------------------------------------------------------
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self.open_action = self._action(file_menu, "&Open Project…", QKeySequence.StandardKey.Open,
-                                        self.choose_project)
-        self.import_action = self._action(file_menu, "&Import Audio…", "Ctrl+I",
-                                          self.choose_import)
-        file_menu.addSeparator()
-        self.save_action = self._action(file_menu, "&Save", QKeySequence.StandardKey.Save,
-                                        self.save)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        a = self._action
+        f = bar.addMenu("&File")
+        self.new_action = a(f, "&New Project…", QKeySequence.StandardKey.New, self.choose_new)
+        self.open_action = a(f, "&Open Project…", QKeySequence.StandardKey.Open,
+                             self.choose_project)
+        self.recent_menu = f.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        f.addSeparator()
+        self.save_action = a(f, "&Save", QKeySequence.StandardKey.Save, self.save)
+        self.save_as_action = a(f, "Save &As…", "Ctrl+Shift+S", self.choose_save_as)
+        f.addSeparator()
+        self.import_action = a(f, "&Import Audio…", "Ctrl+I", self.choose_import)
+        self.export_action = a(f, "&Export…", "Ctrl+E", self.open_export)
+        f.addSeparator()
+        a(f, "&Quit", QKeySequence.StandardKey.Quit, self.close)
 
-        edit_menu = bar.addMenu("&Edit")
+        e = bar.addMenu("&Edit")
         self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
         self.redo_action = self.undo_group.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        e.addAction(self.undo_action)
+        e.addAction(self.redo_action)
+        e.addSeparator()
+        ed = self.arrange.editor
+        self.copy_action = a(e, "&Copy", "Ctrl+C", ed.copy)
+        self.paste_action = a(e, "&Paste at Playhead", "Ctrl+V",
+                              lambda: ed.paste(self.position()))
+        self.duplicate_action = a(e, "&Duplicate", "Ctrl+D", ed.duplicate)
+        self.delete_action = a(e, "De&lete", QKeySequence(Qt.Key.Key_Delete), ed.delete)
+        self.split_action = a(e, "&Split at Playhead", "S", self.split)
+        self.mute_clip_action = a(e, "&Mute Clips", "Ctrl+M", ed.toggle_mute)
+        a(e, "Nudge &Left", "Alt+Left", lambda: ed.nudge(-1))
+        a(e, "Nudge &Right", "Alt+Right", lambda: ed.nudge(1))
+        e.addSeparator()
+        a(e, "&History", "Ctrl+H", self.toggle_history)
 
-        view_menu = bar.addMenu("&View")
-        self._action(view_menu, "Zoom &In", QKeySequence.StandardKey.ZoomIn,
-                     lambda: self.arrange.zoom(0.5))
-        self._action(view_menu, "Zoom &Out", QKeySequence.StandardKey.ZoomOut,
-                     lambda: self.arrange.zoom(2.0))
-        self._action(view_menu, "Zoom to &Session", "Ctrl+0", self.arrange.fit)
-        self._set_project_actions(False)
+        v = bar.addMenu("&View")
+        a(v, "Zoom &In", QKeySequence("+"), lambda: self.arrange.zoom(0.5))
+        a(v, "Zoom &Out", QKeySequence("-"), lambda: self.arrange.zoom(2.0))
+        a(v, "Zoom to Se&lection", "Z", self.arrange.zoom_to_selection)
+        a(v, "Zoom to &Session", "Ctrl+0", self.arrange.fit)
+        v.addSeparator()
+        self.follow_action = a(v, "&Follow Playhead", "F", self._toggle_follow, checkable=True)
+        self.follow_action.setChecked(True)
+        self.snap_action = a(v, "S&nap", "G", self._toggle_snap, checkable=True)
+        self.snap_action.setChecked(True)
+        grid = v.addMenu("Snap &Grid")
+        self.grid_actions = {}
+        for snap in Snap:
+            act = a(grid, snap.value.capitalize(), None,
+                    lambda _c=False, s=snap: self.set_snap(s), checkable=True)
+            self.grid_actions[snap] = act
+        self.grid_actions[Snap.BEAT].setChecked(True)
 
-    def _action(self, menu, text: str, shortcut, slot) -> QAction:
+        t = bar.addMenu("&Track")
+        a(t, "&Add Audio Track", "Ctrl+Shift+N", lambda: self.add_track(TrackKind.AUDIO))
+        a(t, "Add &Bus", "Ctrl+Shift+B", lambda: self.add_track(TrackKind.BUS))
+        a(t, "&Duplicate Track", "Ctrl+Shift+D", self.duplicate_track)
+        a(t, "&Remove Track", "Ctrl+Shift+Delete", self.remove_track)
+        a(t, "Show &Takes", "T", self.toggle_takes)
+
+        tr = bar.addMenu("T&ransport")
+        self.play_action = a(tr, "&Play / Stop", QKeySequence(Qt.Key.Key_Space), self.play_stop)
+        self.record_action = a(tr, "&Record", "Shift+R", self.toggle_record)
+        self.loop_action = a(tr, "&Loop", "L", self.toggle_loop)
+        a(tr, "P&unch", "Shift+P", self.toggle_punch)
+        a(tr, "&Click", "K", self.toggle_click)
+        tr.addSeparator()
+        a(tr, "Go to &Start", QKeySequence(Qt.Key.Key_Home), lambda: self.locate(0))
+        a(tr, "Go to &End", QKeySequence(Qt.Key.Key_End),
+          lambda: self.locate(self.project.length() if self.project else 0))
+        a(tr, "Add &Marker", QKeySequence(Qt.Key.Key_Tab), self.add_marker)
+        a(tr, "&Next Marker", "Ctrl+Right", lambda: self.jump_marker(1))
+        a(tr, "Pre&vious Marker", "Ctrl+Left", lambda: self.jump_marker(-1))
+
+        w = bar.addMenu("&Window")
+        a(w, "&Mixer", "Ctrl+Shift+M", self.open_mixer)
+        a(w, "&Audio Settings…", "Ctrl+,", self.open_audio_settings)
+        h = bar.addMenu("&Help")
+        a(h, "&Keys and Gestures", "F1", lambda: self._tell("Keys and gestures", KEYS_HELP,
+                                                             QMessageBox.Icon.Information))
+        a(h, "&About Glassroom", None, lambda: self._tell(
+            "About Glassroom", "Glassroom: a control-room DAW.", QMessageBox.Icon.Information))
+        self._project_actions = [self.import_action, self.save_action, self.save_as_action,
+                                 self.export_action]
+
+    def _action(self, menu, text: str, shortcut, slot, checkable: bool = False) -> QAction:
         action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda *_: slot())
         menu.addAction(action)
+        self.addAction(action)
         return action
 
     def _build_status(self, audio_status: str) -> None:
@@ -129,11 +270,64 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.format_label)
         status.addPermanentWidget(self.engine_label)
 
-    def _set_project_actions(self, enabled: bool) -> None:
-        self.import_action.setEnabled(enabled)
-        self.save_action.setEnabled(enabled)
+    def _connect_transport(self) -> None:
+        t = self.transport
+        t.play_button.clicked.connect(lambda _c: self.play_stop())
+        t.stop_button.clicked.connect(self.stop)
+        t.start_button.clicked.connect(lambda: self.locate(0))
+        t.record_button.clicked.connect(lambda _c: self.toggle_record())
+        t.loop_button.clicked.connect(lambda _c: self.toggle_loop())
+        t.punch_button.clicked.connect(lambda _c: self.toggle_punch())
+        t.click_button.clicked.connect(lambda _c: self.toggle_click())
+        t.clock.locate_requested.connect(self.locate)
+        t.clock.refused.connect(self.say)
+        t.tempo_requested.connect(lambda bpm: self.push(edits.SetTempo(bpm)))
+        t.meter_requested.connect(lambda n, d: self.push(edits.SetMeter(n, d)))
+        t.device_button.clicked.connect(self.open_audio_settings)
 
-    # -- opening and saving ----------------------------------------------------
+    def _set_project_actions(self, enabled: bool) -> None:
+        for action in self._project_actions:
+            action.setEnabled(enabled)
+        self.transport.setEnabled(enabled)
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def restore_layout(self) -> bool:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        ok = bool(geometry) and self.restoreGeometry(geometry)
+        if state:
+            self.restoreState(state)
+        return ok
+
+    def save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+
+    def recent_projects(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        items = [value] if isinstance(value, str) else list(value or [])
+        return [p for p in items if p]
+
+    def _remember(self, folder: Path) -> None:
+        path = str(folder.resolve())
+        recent = [path] + [p for p in self.recent_projects() if p != path]
+        self.settings.setValue("recent", recent[:MAX_RECENT])
+        self.settings.sync()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent_projects():
+            self.recent_menu.addAction(path, lambda p=path: self._open_recent(p))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("No recent projects").setEnabled(False)
+
+    def _open_recent(self, path: str) -> None:
+        if self._may_discard():
+            self.open_folder(path)
+
+    # -- opening and saving -------------------------------------------------------------------
 
     def open_folder(self, folder: str | Path) -> bool:
         """Open a project folder; False (with the reason shown) when it cannot be opened."""
@@ -152,16 +346,22 @@ class MainWindow(QMainWindow):
         self.undo_group.setActiveStack(self.undo.stack)
         self.undo.stack.cleanChanged.connect(self._update_title)
         self._unsubscribe = self.history.subscribe(self._on_change)
+        self.arrange.edit_sink = self.undo.push
+        self.arrange.close_merge = self.undo.close_merge
         self.waveforms.reset(folder)
+        self._placeholders = set(opened.placeholders)
         for media_id in opened.placeholders:
             self.waveforms.mark_missing(media_id)
+        if self.engine is not None and self.engine.backend is not None:
+            self.arrange.inputs = self.engine.backend.inputs
         self.arrange.set_project(self.project)
+        self.transport.set_project(self.project)
+        self._load_engine()
         self.open_report = list(opened.report)
         self._set_project_actions(True)
         self._update_title()
-        pr = self.project
-        self.format_label.setText(f"{pr.sample_rate / 1000:g} kHz  ·  {pr.tempo:g} BPM  ·  "
-                                  f"{pr.meter_num}/{pr.meter_den}")
+        self._show_format()
+        self._remember(folder)
         if opened.placeholders:
             n = len(opened.placeholders)
             self.statusBar().showMessage(
@@ -175,30 +375,102 @@ class MainWindow(QMainWindow):
                        QMessageBox.Icon.Warning)
         return True
 
+    def _load_engine(self) -> None:
+        if self.engine is None or self.project is None or self.history is None:
+            return
+        from app.ui.mixer.binder import EngineBinder
+
+        self.engine.stop()
+        self.engine.locate(0)
+        try:
+            for warning in self.engine.load(self.project, self.folder, self._placeholders):
+                self.say(warning)
+        except Exception as e:  # a project the engine refuses still opens for editing
+            self._tell("The engine could not load the project", str(e),
+                       QMessageBox.Icon.Warning)
+        self.binder = EngineBinder(self.history, self.engine, self.folder, self)
+        self.binder.problem.connect(self.say)
+        self._locate = (0, time.monotonic())
+
+    def _show_format(self) -> None:
+        pr = self.project
+        if pr is not None:
+            self.format_label.setText(f"{pr.sample_rate / 1000:g} kHz  ·  {pr.tempo:g} BPM  ·  "
+                                      f"{pr.meter_num}/{pr.meter_den}  ·  {len(pr.tracks)} tracks")
+
     def _close_project(self) -> None:
         self._import_queue.clear()
         if self._import_task is not None:
             self._import_task.cancel()
+        if self.mixer is not None:
+            self.mixer.detach()
+            self.mixer.close()
+            self.mixer.deleteLater()
+            self.mixer = None
+        if self.binder is not None:
+            self.binder.detach()
+            self.binder.deleteLater()
+            self.binder = None
+        if self.engine is not None:
+            self.engine.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
         if self.undo is not None:
             self.undo_group.removeStack(self.undo.stack)
             self.undo.deleteLater()
+        self.arrange.edit_sink = None
         self.undo = None
         self.history = None
 
     def save(self) -> bool:
         if self.project is None or self.folder is None or self.history is None:
             return False
+        started = time.monotonic()
         try:
             store.save_project(self.project, self.folder)
         except (store.ProjectError, OSError) as e:
             self._tell("Not saved", str(e), QMessageBox.Icon.Critical)
             return False
         self.history.mark_clean()
-        self.statusBar().showMessage(f"Saved {self.folder}", STATUS_MS)
+        took = (time.monotonic() - started) * 1000
+        self.statusBar().showMessage(f"Saved {self.folder} ({took:.0f} ms)", STATUS_MS)
         return True
+
+    def save_as(self, folder: str | Path) -> Task | None:
+        """Copy the project's audio into `folder` in a worker, save there, then open it.
+        The original folder is left as it was."""
+        if self.project is None or self.folder is None:
+            return None
+        folder = Path(folder)
+        if folder.exists() and any(folder.iterdir()):
+            self._tell("Not saved", f"{folder} already exists and is not empty; choose a new "
+                       "name.", QMessageBox.Icon.Warning)
+            return None
+        source, text = self.folder, store.project_to_text(self.project)
+        project = store.project_from_text(text)
+
+        def work(progress, cancelled):
+            folder.mkdir(parents=True, exist_ok=True)
+            for sub in ("audio", "peaks"):
+                if (source / sub).is_dir():
+                    shutil.copytree(source / sub, folder / sub, dirs_exist_ok=True)
+                progress(0.5)
+            store.save_project(project, folder)
+            return folder
+
+        task = Task(work, f"Saving as {folder.name}")
+        task.signals.finished.connect(self._saved_as)
+        task.signals.failed.connect(lambda m: self._tell("Not saved", m,
+                                                         QMessageBox.Icon.Critical))
+        self._show_progress(0.0, task.label)
+        return self.runner.start(task)
+
+    def _saved_as(self, folder: Path) -> None:
+        self._hide_progress()
+        if self.history is not None:
+            self.history.mark_clean()
+        self.open_folder(folder)
 
     def is_dirty(self) -> bool:
         return self.history is not None and self.history.is_dirty
@@ -219,6 +491,30 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, "Open Project", start)
         if folder:
             self.open_folder(folder)
+
+    def choose_new(self) -> None:
+        if not self._may_discard():
+            return
+        start = str(self.folder.parent) if self.folder else str(Path.home())
+        path, _ = QFileDialog.getSaveFileName(self, "New Project", start + "/Song.glassroom")
+        if path:
+            self.new_project(path)
+
+    def new_project(self, folder: str | Path) -> bool:
+        try:
+            store.create_project(Path(folder))
+        except (store.ProjectError, OSError) as e:
+            self._tell("Cannot make the project", str(e), QMessageBox.Icon.Warning)
+            return False
+        return self.open_folder(folder)
+
+    def choose_save_as(self) -> None:
+        if self.folder is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save Project As",
+                                              str(self.folder.parent / "Copy.glassroom"))
+        if path:
+            self.save_as(path)
 
     def _may_discard(self) -> bool:
         if not self.is_dirty():
@@ -241,33 +537,335 @@ class MainWindow(QMainWindow):
         self._close_project()
         self.close()
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self._may_discard():
             event.ignore()
             return
+        self.save_layout()
+        self.feedback_timer.stop()
+        self.display_timer.stop()
         self._close_project()
         self.waveforms.reset(None)
         self.runner.cancel_all()
         self.runner.wait(5000)
         event.accept()
 
-    # -- import ----------------------------------------------------------------
+    # -- engine, transport, playhead ---------------------------------------------------------
+
+    def _show_engine(self) -> None:
+        if self.engine is None:
+            return
+        text, ok = engine_status(self.engine)
+        self.engine_label.setText(text)
+        self.transport.show_device(text if ok else "No audio device · internal clock", ok)
+
+    def _read_feedback(self) -> None:
+        if self.engine is None:
+            return
+        fb = self.engine.read_feedback()
+        now = time.monotonic()
+        dt = min(now - self._last_fb_time, 0.5)
+        self._last_fb_time = now
+        self.feedback = fb
+        self.transport.show_feedback_values(fb.dsp_load, fb.late_cycles)
+        self.transport.show_transport(fb.playing, fb.recording)
+        for header in self.arrange.headers():
+            m = fb.meters.get(header.track.id)
+            header.meter.set_peak(m.peak if m is not None else 0.0, dt)
+        if self.mixer is not None and self.mixer.isVisible():
+            self.mixer.show_feedback(fb, dt)
+        if self._locate is not None and (abs(fb.position - self._locate[0]) < fb.sample_rate
+                                         or now - self._locate[1] > 0.5):
+            self._locate = None
+
+    def position(self) -> int:
+        """Where the playhead is now: the last read, moved on by the clock while playing."""
+        if self._locate is not None:
+            return self._locate[0]
+        fb = self.feedback
+        if fb is None:
+            return 0
+        if not fb.playing or fb.waiting:
+            return fb.position
+        rate = fb.sample_rate or (self.project.sample_rate if self.project else 48000)
+        pos = fb.position + int((time.monotonic() - fb.time) * rate)
+        on, start, end = fb.loop
+        if on and end > start and pos >= end:
+            pos = start + (pos - start) % (end - start)
+        return pos
+
+    def _move_playhead(self) -> None:
+        if self.project is None:
+            return
+        pos = self.position()
+        playing = self.feedback is not None and self.feedback.playing
+        self.arrange.set_playhead(pos, following=playing)
+        self.transport.show_position(pos)
+
+    def playing(self) -> bool:
+        return self.feedback is not None and self.feedback.playing
+
+    def play_stop(self) -> None:
+        if self.engine is None or self.project is None:
+            return
+        if self.playing() or self.transport.play_button.isChecked() and self.feedback is None:
+            self.stop()
+        else:
+            self.engine.play()
+            self.feedback = self.engine.read_feedback() if self.feedback is None \
+                else self.feedback
+            self.transport.show_transport(True, False)
+
+    def stop(self) -> None:
+        if self.engine is None:
+            return
+        if self.feedback is not None and self.feedback.recording:
+            self.engine.record(False)
+        self.engine.stop()
+        self.transport.show_transport(False, False)
+
+    def locate(self, frame: int) -> None:
+        frame = max(0, int(frame))
+        if self.engine is not None:
+            self.engine.locate(frame)
+        self._locate = (frame, time.monotonic())
+        self._move_playhead()
+
+    def toggle_record(self) -> None:
+        if self.engine is None or self.project is None:
+            return
+        armed = [t for t in self.project.tracks if t.kind is TrackKind.AUDIO and t.armed]
+        recording = self.feedback is not None and self.feedback.recording
+        if recording:
+            self.engine.record(False)
+            self.say("Recording stopped")
+            return
+        if not armed:
+            self.transport.record_button.setChecked(False)
+            self.say("Nothing to record: arm a track first (the R button on its header).")
+            return
+        record = getattr(self.engine, "record", None)
+        if record is None:
+            self.transport.record_button.setChecked(False)
+            self.say("Recording is not available in this version of the engine.")
+            return
+        record(True)
+        if not self.playing():
+            self.engine.play()
+        self.say(f"Recording on {len(armed)} armed track{'s' if len(armed) != 1 else ''}")
+
+    def toggle_loop(self) -> None:
+        pr = self.project
+        if pr is None:
+            return
+        if pr.loop.end > pr.loop.start:
+            self.push(edits.SetLoop(pr.loop.start, pr.loop.end, not pr.loop.enabled))
+        else:
+            start, end = self._default_range()
+            self.push(edits.SetLoop(start, end, True))
+        if self.undo is not None:
+            self.undo.close_merge()
+
+    def toggle_punch(self) -> None:
+        pr = self.project
+        if pr is None:
+            return
+        if pr.punch.end > pr.punch.start:
+            self.push(edits.SetPunch(pr.punch.start, pr.punch.end, not pr.punch.enabled))
+        else:
+            self.push(edits.SetPunch(*self._default_range(), True))
+        if self.undo is not None:
+            self.undo.close_merge()
+
+    def _default_range(self) -> tuple[int, int]:
+        rng = self.arrange.editor.selection_range()
+        if rng is not None:
+            return rng
+        pr = self.project
+        bar = pr.sample_rate * 60 / pr.tempo * 4 / pr.meter_den * pr.meter_num
+        start = int(self.position() // bar * bar)
+        return start, int(start + DEFAULT_LOOP_BARS * bar)
+
+    def toggle_click(self) -> None:
+        if self.project is not None:
+            self.push(edits.SetClick(not self.project.click))
+
+    def add_marker(self) -> None:
+        if self.project is None:
+            return
+        n = len(self.project.markers) + 1
+        self.push(edits.AddMarker(f"Marker {n}", self.position()))
+
+    def jump_marker(self, direction: int) -> None:
+        if self.project is None or not self.project.markers:
+            return
+        here = self.position()
+        marks = sorted(m.position for m in self.project.markers)
+        later = [m for m in marks if m > here] if direction > 0 else \
+            [m for m in marks if m < here][::-1]
+        if later:
+            self.locate(later[0])
+
+    def split(self) -> int:
+        """S: split at the playhead while playing, else at the edit cursor if one was
+        set by a click, else at the playhead."""
+        ed = self.arrange.editor
+        frame = self.position() if self.playing() or not ed.cursor else ed.cursor
+        return ed.split(frame)
+
+    def audition(self, track_id: str, take) -> None:
+        """Play from the take's start with its track soloed; Space stops."""
+        self.locate(take.position)
+        if self.engine is not None:
+            self.engine.play()
+        self.say(f"Auditioning {take.name or 'the take'} from its start")
+
+    # -- edits from menus ------------------------------------------------------------------
+
+    def push(self, edit: edits.Edit) -> bool:
+        if self.undo is None:
+            return False
+        try:
+            self.undo.push(edit)
+        except edits.EditError as e:
+            self.say(str(e))
+            self.transport.refresh()
+            return False
+        return True
+
+    def add_track(self, kind: TrackKind) -> None:
+        if self.project is None:
+            return
+        n = sum(t.kind is kind for t in self.project.tracks) + 1
+        name = f"Bus {n}" if kind is TrackKind.BUS else f"Audio {n}"
+        colours = edits.tracks.TRACK_COLOURS
+        track = Track(name, kind=kind, colour=colours[len(self.project.tracks) % len(colours)])
+        current = self.arrange.track_for_menu()
+        index = (self.project.track_index(current.id) + 1) if current is not None else None
+        if kind is TrackKind.AUDIO and index is None:
+            index = max((i + 1 for i, t in enumerate(self.project.tracks)
+                         if t.kind is TrackKind.AUDIO), default=0)
+        self.push(edits.AddTrack(track, index))
+
+    def remove_track(self) -> None:
+        track = self.arrange.track_for_menu()
+        if track is None:
+            self.say("Click a track first to choose which one to remove.")
+            return
+        self.push(edits.RemoveTrack(track.id))
+
+    def duplicate_track(self) -> None:
+        track = self.arrange.track_for_menu()
+        if track is None:
+            self.say("Click a track first to choose which one to duplicate.")
+            return
+        self.push(edits.DuplicateTrack(track.id))
+
+    def toggle_takes(self) -> None:
+        track = self.arrange.track_for_menu()
+        if track is None or not track.takes.takes:
+            self.say("That track has no takes to show.")
+            return
+        self.arrange.header_edit(track.id, "takes", track.id not in self.arrange.takes_open)
+
+    def _toggle_follow(self) -> None:
+        self.arrange.follow = self.follow_action.isChecked()
+
+    def _toggle_snap(self) -> None:
+        self.arrange.editor.snap_on = self.snap_action.isChecked()
+        self.say("Snap on" if self.arrange.editor.snap_on else "Snap off")
+
+    def set_snap(self, snap: Snap) -> None:
+        self.arrange.editor.snap = snap
+        self.arrange.editor.snap_on = True
+        self.snap_action.setChecked(True)
+        for s, act in self.grid_actions.items():
+            act.setChecked(s is snap)
+
+    def toggle_history(self) -> None:
+        self.history_dock.setVisible(not self.history_dock.isVisible())
+
+    def open_mixer(self):
+        if self.project is None or self.undo is None:
+            return None
+        if self.mixer is None:
+            from app.ui.mixer.window import MixerWindow
+
+            self.mixer = MixerWindow(self.project, self.undo, self.engine, folder=self.folder,
+                                     poll=False, bind_engine=False)
+        self.mixer.show()
+        self.mixer.raise_()
+        return self.mixer
+
+    def open_audio_settings(self) -> AudioSettingsDialog | None:
+        if self.engine is None:
+            self.say("There is no engine in this window.")
+            return None
+        dialog = AudioSettingsDialog(self.engine, self._engine_reopened, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def _engine_reopened(self) -> None:
+        if self.project is not None and self.engine is not None:
+            try:
+                self.engine.load(self.project, self.folder, self._placeholders)
+            except Exception as e:  # keep editing even when the engine refuses
+                self.say(f"The engine could not load the project: {e}")
+        self._show_engine()
+
+    def open_export(self):
+        if self.project is None or self.engine is None:
+            return None
+        from app.ui.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self.project, self.folder, self.engine,
+                              selection=self.arrange.editor.selection_range(),
+                              runner=self.runner, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    # -- import --------------------------------------------------------------------------------
 
     def choose_import(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Import Audio", str(Path.home()),
                                                 AUDIO_FILTER)
         self.import_files([Path(f) for f in files])
 
-    def import_files(self, paths: list[Path], position: int = 0) -> None:
-        """Import each file onto a new track, one after another, in a worker."""
+    def import_files(self, paths: list[Path], position: int = 0,
+                     track_id: str | None = None) -> None:
+        """Import each file in a worker, one after another: onto `track_id` at `position`
+        when given, else each onto a new track. Folders are refused with a message."""
         if self.project is None or not paths:
             return
         if not self._import_queue and self._import_task is None:
             self.import_errors = []
             self._import_total = 0
-        self._import_queue.extend((Path(p), position) for p in paths)
-        self._import_total += len(paths)
+        self.import_dock.show()
+        for p in paths:
+            path = Path(p)
+            self._import_jobs += 1
+            job = self._import_jobs
+            row = self.import_panel.add(job, path.name, lambda j=job: self.cancel_import(j))
+            if path.is_dir():
+                text = "is a folder: drop the audio files inside it instead"
+                row.finish(text, False)
+                self.import_errors.append(f"{path.name} {text}.")
+                continue
+            self._import_queue.append((job, path, position, track_id))
+            self._import_total += 1
+        self.import_panel.title.setText(f"Import: {self._import_total} file(s)")
         self._next_import()
+
+    def cancel_import(self, job: int) -> None:
+        if self._import_job == job and self._import_task is not None:
+            self._import_task.cancel()
+            return
+        for item in list(self._import_queue):
+            if item[0] == job:
+                self._import_queue.remove(item)
+                self.import_panel.rows[job].finish("cancelled", True)
 
     def importing(self) -> bool:
         return self._import_task is not None or bool(self._import_queue)
@@ -278,7 +876,7 @@ class MainWindow(QMainWindow):
         if not self._import_queue:
             self._import_finished()
             return
-        src, position = self._import_queue.pop(0)
+        job, src, position, track_id = self._import_queue.pop(0)
         folder, rate = self.folder, self.project.sample_rate
         done = self._import_total - len(self._import_queue)
         label = f"Importing {src.name} ({done}/{self._import_total})"
@@ -287,30 +885,56 @@ class MainWindow(QMainWindow):
             return media.import_audio(src, folder, rate, progress, cancelled)
 
         task = Task(work, label)
+        row = self.import_panel.rows[job]
         task.signals.progress.connect(lambda f, t=label: self._show_progress(f, t))
-        task.signals.finished.connect(lambda r, p=position, s=src: self._imported(r, p, s))
-        task.signals.failed.connect(self._import_failed)
-        task.signals.cancelled.connect(self._import_done)
-        self._import_task = task
+        task.signals.progress.connect(row.set_progress)
+        task.signals.finished.connect(
+            lambda r, p=position, s=src, t=track_id, j=job: self._imported(r, p, s, t, j))
+        task.signals.failed.connect(lambda m, j=job, s=src: self._import_failed(m, j, s))
+        task.signals.cancelled.connect(lambda j=job: self._import_cancelled(j))
+        self._import_task, self._import_job = task, job
         self._show_progress(0.0, label)
         self.runner.start(task)
 
-    def _imported(self, result: media.ImportResult, position: int, src: Path) -> None:
-        self._import_task = None
+    def _imported(self, result: media.ImportResult, position: int, src: Path,
+                  track_id: str | None, job: int) -> None:
+        self._import_task = self._import_job = None
+        row = self.import_panel.rows.get(job)
         if self.undo is not None and self.project is not None:
             try:
-                self.undo.push(edits.import_track_edit(self.project, result.media, position))
+                self.undo.push(self._import_edit(result.media, position, track_id))
+                if row is not None:
+                    row.finish("imported" + (f" ({len(result.warnings)} warnings)"
+                                             if result.warnings else ""), True)
             except edits.EditError as e:
                 self.import_errors.append(f"{src.name}: {e}")
+                if row is not None:
+                    row.finish(str(e), False)
             self.import_errors.extend(result.warnings)
         self._next_import()
 
-    def _import_failed(self, message: str) -> None:
-        self.import_errors.append(message)
-        self._import_done()
+    def _import_edit(self, mf: MediaFile, position: int, track_id: str | None) -> edits.Edit:
+        ids = {t.id for t in self.project.tracks if t.kind is TrackKind.AUDIO}
+        if track_id in ids:
+            name = Path(mf.name or mf.path).stem or "Audio"
+            clip = Clip(mf.id, position, mf.frames, name=name)
+            return edits.AddClip(track_id, clip, mf)
+        return edits.import_track_edit(self.project, mf, position)
 
-    def _import_done(self) -> None:
-        self._import_task = None
+    def _import_failed(self, message: str, job: int, src: Path) -> None:
+        line = message if src.name in message else f"{src.name}: {message}"
+        self.import_errors.append(line)
+        row = self.import_panel.rows.get(job)
+        if row is not None:
+            row.finish(message, False)
+        self._import_task = self._import_job = None
+        self._next_import()
+
+    def _import_cancelled(self, job: int) -> None:
+        row = self.import_panel.rows.get(job)
+        if row is not None:
+            row.finish("cancelled", True)
+        self._import_task = self._import_job = None
         self._next_import()
 
     def _import_finished(self) -> None:
@@ -320,40 +944,64 @@ class MainWindow(QMainWindow):
                        QMessageBox.Icon.Warning)
             self.statusBar().showMessage(
                 f"{len(self.import_errors)} problem(s) while importing", STATUS_MS)
-        elif self._import_total:
-            self.statusBar().showMessage(f"Imported {self._import_total} file(s)", STATUS_MS)
+        else:
+            if self._import_total:
+                self.statusBar().showMessage(f"Imported {self._import_total} file(s)",
+                                             STATUS_MS)
+            self.import_panel.clear()
+            if not self.import_panel.rows:
+                self.import_dock.hide()
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         if self.project is not None and self._local_files(event.mimeData().urls()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:
-        files = self._local_files(event.mimeData().urls())
-        if files:
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        if self.project is not None:
             event.acceptProposedAction()
-            self.import_files(files)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        files = self._local_files(event.mimeData().urls())
+        if not files:
+            return
+        event.acceptProposedAction()
+        viewport = self.arrange.scroll.viewport()
+        pos = viewport.mapFrom(self, event.position().toPoint())
+        position, track_id = 0, None
+        if viewport.rect().contains(pos) and pos.x() > HEADER_WIDTH:
+            ed, scale = self.arrange.editor, self.arrange.scale
+            position = ed.snapped(scale.frame_at(pos.x() - HEADER_WIDTH), scale.frames_per_pixel)
+            lane = self.arrange.lane_at_viewport_y(pos.y())
+            if lane is not None and lane.track.kind is TrackKind.AUDIO and len(files) == 1:
+                track_id = lane.track.id
+        self.import_files(files, position, track_id)
 
     @staticmethod
     def _local_files(urls: list[QUrl]) -> list[Path]:
         return [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
 
-    # -- following changes -------------------------------------------------------
+    # -- following changes ---------------------------------------------------------------------
 
     def _on_change(self, change: Change) -> None:
-        if change.action == "clean" or change.edit is None or not change.edit.structural:
+        if change.action == "clean" or change.edit is None:
             return
-        self.arrange.rebuild()
+        self.arrange.sync()
+        self.transport.refresh()
+        self._show_format()
         if self.project is not None:
-            for media_id in self.project.media:
-                mf: MediaFile = self.project.media[media_id]
-                self.waveforms.request(mf)
+            for media_id, mf in self.project.media.items():
+                if media_id not in self._placeholders:
+                    self.waveforms.request(mf)
 
     def _update_title(self) -> None:
         name = self.project.name if self.project else ""
         self.setWindowTitle(f"{name}[*] — Glassroom" if name else "Glassroom")
         self.setWindowModified(self.is_dirty())
 
-    # -- progress and messages ---------------------------------------------------
+    # -- progress and messages ---------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        self.statusBar().showMessage(text, STATUS_MS)
 
     def _show_progress(self, fraction: float, label: str) -> None:
         self.progress_label.setText(label)

@@ -1,4 +1,5 @@
-"""A track's lane in the arrange view: the grid, and each clip with its waveform.
+"""A track's lane in the arrange view: the grid, each clip with its waveform, fades and gain,
+the take rows when unfolded, and the mouse gestures on them.
 
 Drawing asks each clip's peak pyramid for exactly the visible pixels
 (`envelope(start, end, pixels)`) and fills one polygon per clip, so the cost depends on
@@ -12,17 +13,21 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 from shiboken6 import VoidPtr
 
-from app.session.model import Clip, Project, Track, TrackKind
+from app.session.model import Clip, FadeShape, Project, Take, Track, TrackKind
 from app.ui.arrange.grid import bar_ticks
 from app.ui.arrange.timescale import TimeScale
 from app.ui.arrange.waveforms import PeakState, WaveformStore
 from app.ui.theme import COLOURS, colour, ui_font
 
 TITLE_HEIGHT = 15
+TAKE_ROW = 30  # height of one take row when a track's takes are shown
+FOLDED_HEIGHT = 26
+EDGE_PX = 6  # how close to a clip's edge a press trims instead of moving
+HANDLE_PX = 6
 MIN_TITLE_LANE = 44  # lanes lower than this draw clips without a title bar
 WAVE_HEADROOM = 0.92  # full scale fills this much of the half-height
 
@@ -48,31 +53,79 @@ def _wave_colour(hex_colour: str) -> QColor:
                            min(0.86, c.lightnessF() * 1.25 + 0.08))
 
 
+def lane_height(track: Track, takes_open: bool) -> int:
+    """Pixels a track's row needs: folded buses are thin, open takes add a row each."""
+    if track.kind is TrackKind.BUS and track.folded:
+        return FOLDED_HEIGHT
+    extra = TAKE_ROW * len(track.takes.takes) if takes_open else 0
+    return track.height + extra
+
+
+def fade_curve(shape: FadeShape, t: np.ndarray) -> np.ndarray:
+    """Gain 0..1 along a fade-in for t in 0..1 (a fade-out is the mirror)."""
+    if shape is FadeShape.LINEAR:
+        return t
+    if shape is FadeShape.S_CURVE:
+        return 0.5 - 0.5 * np.cos(np.pi * t)
+    if shape is FadeShape.LOG:
+        return np.log10(1 + 9 * t)
+    return np.sin(0.5 * np.pi * t)
+
+
+class Drag:
+    """A gesture in progress on a lane (what, where it started, where it is now)."""
+
+    def __init__(self, kind: str, clip: Clip | None, x: float, y: float) -> None:
+        self.kind = kind  # move, trim_start, trim_end, fade_in, fade_out, gain, band, swipe
+        self.clip = clip
+        self.x0, self.y0 = x, y
+        self.x, self.y = x, y
+        self.take: Take | None = None
+        self.moved = False
+
+
 class TrackLane(QWidget):
-    """Paints one track's clips across the TimeScale's visible range."""
+    """Paints one track's clips across the TimeScale's visible range; `view` (the
+    ArrangeView) carries the editor, the overlay and the other lanes for gestures."""
 
     def __init__(self, project: Project, track: Track, scale: TimeScale, store: WaveformStore,
-                 index: int = 0, parent: QWidget | None = None) -> None:
+                 index: int = 0, parent: QWidget | None = None, view=None) -> None:
         super().__init__(parent)
         self.project = project
         self.track = track
         self.scale = scale
         self.store = store
         self.index = index
+        self.view = view
+        self.takes_open = bool(view is not None and track.id in view.takes_open)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setFixedHeight(track.height)
+        self.setFixedHeight(lane_height(track, self.takes_open))
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setMouseTracking(True)
         self.drawn_waveforms = 0  # clips drawn from peaks in the last paint (for tests)
         self.drawn_placeholders = 0
+        self.drag: Drag | None = None
+        self.growing: tuple[int, int] | None = None  # a clip being recorded: start, length
 
     def media_ids(self) -> set[str]:
-        return {c.media for c in self.track.clips}
+        ids = {c.media for c in self.track.clips}
+        return ids | {k.media for k in self.track.takes.takes} if self.takes_open else ids
+
+    def _clip_rows(self) -> int:
+        if self.track.kind is TrackKind.BUS and self.track.folded:
+            return self.height()
+        return self.track.height
+
+    def _selected(self, clip: Clip) -> bool:
+        return self.view is not None and clip.id in self.view.editor.selection.clips
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
-        w, h = self.width(), self.height()
-        p.fillRect(0, 0, w, h, colour("lane_alt" if self.index % 2 else "lane"))
-        self._paint_grid(p, w, h)
+        w, h = self.width(), self._clip_rows()
+        area = event.rect()
+        left, right = area.left() - 2, area.right() + 2
+        p.fillRect(area, colour("lane_alt" if self.index % 2 else "lane"))
+        self._paint_grid(p, left, right, self.height())
         self.drawn_waveforms = self.drawn_placeholders = 0
         if self.track.kind is TrackKind.BUS:
             p.setPen(colour("text_faint"))
@@ -81,13 +134,18 @@ class TrackLane(QWidget):
             p.drawText(QRectF(12, 0, w - 24, h), Qt.AlignmentFlag.AlignVCenter,
                        f"{effect.capitalize()} return: fed by sends")
         for clip in self.track.clips:
-            self._paint_clip(p, clip, w, h)
+            self._paint_clip(p, clip, left, right, h)
+        self._paint_crossfades(p, h)
+        if self.growing is not None:
+            self._paint_growing(p, h)
+        if self.takes_open:
+            self._paint_takes(p, w, h)
         p.setPen(colour("lane_border"))
-        p.drawLine(0, h - 1, w, h - 1)
+        p.drawLine(0, self.height() - 1, w, self.height() - 1)
         p.end()
 
-    def _paint_grid(self, p: QPainter, w: int, h: int) -> None:
-        start, end = self.scale.visible_range()
+    def _paint_grid(self, p: QPainter, left: int, right: int, h: int) -> None:
+        start, end = self.scale.frame_at(max(0, left)), self.scale.frame_at(right)
         pr = self.project
         ticks = bar_ticks(start, end + 1, self.scale.frames_per_pixel, pr.sample_rate,
                           pr.tempo, pr.meter_num, pr.meter_den)
@@ -96,46 +154,235 @@ class TrackLane(QWidget):
             p.setPen(colour("grid_bar" if tick.major else "grid_beat"))
             p.drawLine(QPointF(x, 0), QPointF(x, h))
 
-    def _paint_clip(self, p: QPainter, clip: Clip, w: int, h: int) -> None:
+    def _paint_clip(self, p: QPainter, clip: Clip, left: int, right: int, h: int) -> None:
         x0, x1 = self.scale.x_of(clip.position), self.scale.x_of(clip.end)
-        if x1 < 0 or x0 > w:
+        if x1 < left or x0 > right:
             return
         body = QRectF(x0 + 0.5, 1.5, max(1.0, x1 - x0 - 1.0), h - 4.0)
         state = self.store.state(clip.media)
         missing = state in (PeakState.MISSING, PeakState.FAILED)
         # A clip without its audio loses the track colour, so it cannot pass for a quiet one.
-        tint = COLOURS.missing if missing else self.track.colour
+        tint = COLOURS.missing if missing else ("#6b7380" if clip.mute else self.track.colour)
+        selected = self._selected(clip)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        p.fillRect(body, QColor("#241c1e") if missing else _alpha(tint, COLOURS.clip_body_alpha))
+        body_alpha = COLOURS.clip_body_alpha + (40 if selected else 0)
+        p.fillRect(body, QColor("#241c1e") if missing else _alpha(tint, body_alpha))
         wave = QRectF(body)
         if h >= MIN_TITLE_LANE:
             title = QRectF(body.left(), body.top(), body.width(), TITLE_HEIGHT)
-            p.fillRect(title, _alpha(tint, COLOURS.clip_title_alpha))
+            p.fillRect(title, _alpha(tint, 235 if selected else COLOURS.clip_title_alpha))
             if body.width() > 24:
                 p.setPen(QColor("#0e1012"))
                 p.setFont(ui_font(8, ui_font().Weight.DemiBold))
                 text = QRectF(max(title.left(), 0) + 5, title.top(), title.width() - 8,
                               title.height())
                 name = clip.name or "clip"
-                p.drawText(text, Qt.AlignmentFlag.AlignVCenter,
-                           f"{name}  (missing)" if missing else name)
+                extra = "  (missing)" if missing else "  (muted)" if clip.mute else ""
+                if abs(clip.gain_db) >= 0.05:
+                    extra += f"  {clip.gain_db:+.1f} dB".replace("-", "\u2212")
+                p.drawText(text, Qt.AlignmentFlag.AlignVCenter, name + extra)
             wave.setTop(title.bottom() + 1)
         if state is PeakState.READY:
-            self._paint_waveform(p, clip, wave, w, tint)
+            self._paint_waveform(p, clip, wave, left, right, tint)
             self.drawn_waveforms += 1
         else:
             self._paint_placeholder(p, clip, wave, state)
             self.drawn_placeholders += 1
-        p.setPen(QPen(_alpha(tint, 190), 1))
+        self._paint_fades(p, clip, body)
+        p.setPen(QPen(QColor(COLOURS.accent) if selected else _alpha(tint, 190),
+                      2 if selected else 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(body)
 
-    def _paint_waveform(self, p: QPainter, clip: Clip, rect: QRectF, w: int, tint: str) -> None:
+    def _paint_fades(self, p: QPainter, clip: Clip, body: QRectF) -> None:
+        """Fade curves over the clip, and the handles that drag them."""
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        shade = QColor(0, 0, 0, 90)
+        for length, shape, inward in ((clip.fade_in, clip.fade_in_shape, True),
+                                      (clip.fade_out, clip.fade_out_shape, False)):
+            handle_x = body.left() + (length / self.scale.frames_per_pixel if inward else 0)
+            if not inward:
+                handle_x = body.right() - length / self.scale.frames_per_pixel
+            if length > 0:
+                px = max(2, int(length / self.scale.frames_per_pixel))
+                t = np.linspace(0.0, 1.0, min(px, 200) + 1)
+                g = fade_curve(FadeShape(shape), t)
+                xs = (body.left() + t * px) if inward else (body.right() - t * px)
+                ys = body.bottom() - g * (body.height() - 2)
+                pts = [QPointF(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
+                corner = QPointF(xs[0], body.top())
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(shade)
+                p.drawPolygon(QPolygonF([corner, *pts, QPointF(xs[-1], body.top())]))
+                p.setPen(QPen(QColor("#f2f4f7"), 1.2))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawPolyline(QPolygonF(pts))
+            if body.width() > 4 * HANDLE_PX:
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(QColor("#f2f4f7"))
+                p.drawRect(QRectF(handle_x - 3 if not inward else handle_x - 1, body.top(),
+                                  4, 4))
+        if body.width() > 6 * HANDLE_PX and self.track.height >= MIN_TITLE_LANE:
+            gain_y = self._gain_y(clip, body)
+            p.setPen(QPen(QColor(255, 255, 255, 70), 1, Qt.PenStyle.DashLine))
+            p.drawLine(QPointF(body.left() + 2, gain_y), QPointF(body.right() - 2, gain_y))
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+
+    @staticmethod
+    def _gain_y(clip: Clip, body: QRectF) -> float:
+        # +12 dB at the top of the waveform area, -24 dB at the bottom
+        frac = (12.0 - max(-24.0, min(12.0, clip.gain_db))) / 36.0
+        top = body.top() + TITLE_HEIGHT + 2
+        return top + frac * (body.bottom() - top - 2)
+
+    def _paint_crossfades(self, p: QPainter, h: int) -> None:
+        clips = sorted(self.track.clips, key=lambda c: c.position)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for a, b in zip(clips, clips[1:], strict=False):
+            if b.position >= a.end:
+                continue
+            x0, x1 = self.scale.x_of(b.position), self.scale.x_of(min(a.end, b.end))
+            if x1 - x0 < 2:
+                continue
+            p.fillRect(QRectF(x0, 2, x1 - x0, h - 5), QColor(224, 162, 60, 40))
+            p.setPen(QPen(QColor(COLOURS.accent), 1.3))
+            p.drawLine(QPointF(x0, 2), QPointF(x1, h - 3))
+            p.drawLine(QPointF(x0, h - 3), QPointF(x1, 2))
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+
+    def _paint_growing(self, p: QPainter, h: int) -> None:
+        start, length = self.growing
+        x0, x1 = self.scale.x_of(start), self.scale.x_of(start + length)
+        body = QRectF(x0, 1.5, max(1.0, x1 - x0), h - 4.0)
+        p.fillRect(body, QColor(217, 83, 79, 70))
+        p.fillRect(QRectF(body.left(), body.top(), body.width(), TITLE_HEIGHT),
+                   QColor(217, 83, 79, 200))
+        p.setPen(QColor("#f5f6f8"))
+        p.setFont(ui_font(8, ui_font().Weight.DemiBold))
+        p.drawText(body.adjusted(5, 0, 0, 0), Qt.AlignmentFlag.AlignTop, "● recording")
+
+    def _paint_takes(self, p: QPainter, w: int, h: int) -> None:
+        lane = self.track.takes
+        comp = {(r.take, r.start, r.end) for r in lane.comp}
+        p.setFont(ui_font(8))
+        for i, take in enumerate(lane.takes):
+            top = h + i * TAKE_ROW
+            p.fillRect(QRectF(0, top, w, TAKE_ROW), QColor("#14161a"))
+            x0 = self.scale.x_of(take.position)
+            x1 = self.scale.x_of(take.position + take.length)
+            p.fillRect(QRectF(x0, top + 3, x1 - x0, TAKE_ROW - 6), _alpha(self.track.colour, 60))
+            for take_id, s, e in comp:
+                if take_id == take.id:
+                    cx0, cx1 = self.scale.x_of(s), self.scale.x_of(e)
+                    p.fillRect(QRectF(cx0, top + 3, cx1 - cx0, TAKE_ROW - 6),
+                               _alpha(self.track.colour, 200))
+            p.setPen(colour("text_dim"))
+            p.drawText(QRectF(max(x0, 0) + 6, top, 300, TAKE_ROW), Qt.AlignmentFlag.AlignVCenter,
+                       take.name or f"Take {i + 1}")
+            p.setPen(colour("lane_border"))
+            p.drawLine(0, top, w, top)
+
+    # -- hit tests ---------------------------------------------------------------------
+
+    def clip_at(self, x: float) -> Clip | None:
+        frame = self.scale.frame_at(x)
+        hits = [c for c in self.track.clips if c.position <= frame < c.end]
+        return hits[-1] if hits else None
+
+    def take_at(self, y: float) -> Take | None:
+        row = int((y - self.track.height) // TAKE_ROW)
+        if not self.takes_open or y < self.track.height or row >= len(self.track.takes.takes):
+            return None
+        return self.track.takes.takes[row]
+
+    def zone(self, clip: Clip, x: float, y: float) -> str:
+        x0, x1 = self.scale.x_of(clip.position), self.scale.x_of(clip.end)
+        fpp = self.scale.frames_per_pixel
+        if y < 8:
+            if abs(x - (x0 + clip.fade_in / fpp)) <= HANDLE_PX:
+                return "fade_in"
+            if abs(x - (x1 - clip.fade_out / fpp)) <= HANDLE_PX:
+                return "fade_out"
+        if x - x0 <= EDGE_PX and x1 - x0 > 3 * EDGE_PX:
+            return "trim_start"
+        if x1 - x <= EDGE_PX and x1 - x0 > 3 * EDGE_PX:
+            return "trim_end"
+        body = QRectF(x0, 1.5, x1 - x0, self.track.height - 4.0)
+        if self.track.height >= MIN_TITLE_LANE and abs(y - self._gain_y(clip, body)) <= 3:
+            return "gain"
+        return "move"
+
+    # -- gestures ----------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self.view is None:
+            return
+        x, y = event.position().x(), event.position().y()
+        editor = self.view.editor
+        extend = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        self.view.focus_track(self.track.id)
+        if event.button() == Qt.MouseButton.RightButton:
+            clip = self.clip_at(x) if y < self.track.height else None
+            self.view.context_menu(self, clip, self.take_at(y), event)
+            return
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        take = self.take_at(y)
+        if take is not None:
+            self.drag = Drag("swipe", None, x, y)
+            self.drag.take = take
+            return
+        clip = self.clip_at(x) if y < self.track.height else None
+        if clip is None:
+            editor.cursor = editor.snapped(self.scale.frame_at(x), self.scale.frames_per_pixel)
+            if not extend:
+                editor.select(None)
+            self.drag = Drag("band", None, x, y)
+            self.view.selection_changed()
+            return
+        if extend or clip.id not in editor.selection.clips:
+            editor.select(clip.id, extend)
+        self.drag = Drag(self.zone(clip, x, y), clip, x, y)
+        self.view.selection_changed()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        x, y = event.position().x(), event.position().y()
+        if self.drag is None:
+            clip = self.clip_at(x) if y < self.track.height else None
+            zone = self.zone(clip, x, y) if clip is not None else ""
+            cursors = {"trim_start": Qt.CursorShape.SizeHorCursor,
+                       "trim_end": Qt.CursorShape.SizeHorCursor,
+                       "fade_in": Qt.CursorShape.PointingHandCursor,
+                       "fade_out": Qt.CursorShape.PointingHandCursor,
+                       "gain": Qt.CursorShape.SizeVerCursor}
+            self.setCursor(cursors.get(zone, Qt.CursorShape.ArrowCursor))
+            return
+        self.drag.x, self.drag.y = x, y
+        self.drag.moved = self.drag.moved or abs(x - self.drag.x0) + abs(y - self.drag.y0) > 3
+        if self.drag.moved:
+            self.view.show_drag(self, self.drag)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        drag, self.drag = self.drag, None
+        if drag is None or self.view is None:
+            return
+        self.view.show_drag(self, None)
+        if drag.moved:
+            self.view.finish_drag(self, drag, event.modifiers())
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        x, y = event.position().x(), event.position().y()
+        clip = self.clip_at(x) if y < self.track.height else None
+        if clip is not None and self.view is not None:
+            self.view.start_rename(self, clip)
+
+    def _paint_waveform(self, p: QPainter, clip: Clip, rect: QRectF, left: int, right: int,
+                        tint: str) -> None:
         pyramid = self.store.pyramid(clip.media)
         if pyramid is None:
             return
-        px0 = max(0, math.floor(rect.left()))
-        px1 = min(w, math.ceil(rect.right()))
+        px0 = max(0, left, math.floor(rect.left()))
+        px1 = min(self.width(), right, math.ceil(rect.right()))
         n = px1 - px0
         if n <= 0:
             return

@@ -1,50 +1,105 @@
-"""The ruler above the lanes: bars|beats on top, the clock below, and the markers."""
+"""The ruler above the lanes: bars|beats and markers on top, the clock and the loop and
+punch ranges below, and the playhead.
+
+Gestures: click the top half to move the playhead there; drag a marker flag to move it,
+double-click it to rename it; drag in the bottom half to set the loop range (with Shift,
+the punch range), or drag a range's edge to change it.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPolygonF
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPolygonF
+from PySide6.QtWidgets import QLineEdit, QSizePolicy, QWidget
 
-from app.session.model import Project
+from app.session import edits as E
+from app.session.model import Marker, Project
 from app.ui.arrange.grid import bar_ticks, second_ticks
 from app.ui.arrange.timescale import TimeScale
 from app.ui.theme import COLOURS, colour, mono_font, ui_font
 
 RULER_HEIGHT = 52
+MID = 30
+EDGE_PX = 5
+LOOP_COLOUR = QColor(95, 181, 138)
+PUNCH_COLOUR = QColor(217, 83, 79)
 
 
 class Ruler(QWidget):
-    def __init__(self, scale: TimeScale, parent: QWidget | None = None) -> None:
+    def __init__(self, scale: TimeScale, parent: QWidget | None = None, view=None) -> None:
         super().__init__(parent)
         self.scale = scale
+        self.view = view
         self.project: Project | None = None
+        self.playhead = 0
         self.setFixedHeight(RULER_HEIGHT)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setMouseTracking(True)
         scale.changed.connect(self.update)
+        self._drag: tuple[str, float, object] | None = None
+        self._preview: tuple[str, int, int] | None = None
 
     def set_project(self, project: Project | None) -> None:
         self.project = project
         self.update()
 
-    def paintEvent(self, event: QPaintEvent) -> None:
+    def set_playhead(self, frame: int) -> None:
+        if frame != self.playhead:
+            old = self.scale.x_of(self.playhead)
+            self.playhead = frame
+            new = self.scale.x_of(frame)
+            self.update(int(old) - 7, 0, 15, self.height())
+            self.update(int(new) - 7, 0, 15, self.height())
+
+    # -- painting ------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
         w, h = self.width(), self.height()
         p.fillRect(0, 0, w, h, colour("panel"))
-        mid = 30
-        p.fillRect(0, mid, w, h - mid, QColor("#181b1f"))
+        p.fillRect(0, MID, w, h - MID, QColor("#181b1f"))
         pr = self.project
         if pr is not None:
             start, end = self.scale.visible_range()
-            self._paint_bars(p, pr, start, end, mid)
-            self._paint_clock(p, pr, start, end, mid, h)
+            self._paint_ranges(p, pr, h)
+            self._paint_bars(p, pr, start, end)
+            self._paint_clock(p, pr, start, end, h)
             self._paint_markers(p, pr, start, end)
+            x = self.scale.x_of(self.playhead)
+            if -8 <= x <= w + 8:
+                p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(QColor("#f5f6f8"))
+                p.drawPolygon(QPolygonF([QPointF(x - 6, h - 10), QPointF(x + 6, h - 10),
+                                         QPointF(x, h - 1)]))
+                p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         p.setPen(QColor("#0c0d0f"))
         p.drawLine(0, h - 1, w, h - 1)
         p.end()
 
-    def _paint_bars(self, p: QPainter, pr: Project, start: int, end: int, mid: int) -> None:
+    def _ranges(self, pr: Project) -> list[tuple[str, int, int, bool]]:
+        out = [("loop", pr.loop.start, pr.loop.end, pr.loop.enabled),
+               ("punch", pr.punch.start, pr.punch.end, pr.punch.enabled)]
+        if self._preview is not None:
+            which, s, e = self._preview
+            out = [(n, s, e, True) if n == which else (n, a, b, on) for n, a, b, on in out]
+        return out
+
+    def _paint_ranges(self, p: QPainter, pr: Project, h: int) -> None:
+        for which, start, end, on in self._ranges(pr):
+            if end <= start:
+                continue
+            x0, x1 = self.scale.x_of(start), self.scale.x_of(end)
+            c = QColor(LOOP_COLOUR if which == "loop" else PUNCH_COLOUR)
+            c.setAlpha(110 if on else 40)
+            top = MID + (0 if which == "loop" else 11)
+            p.fillRect(QRectF(x0, top, x1 - x0, 10), c)
+            c.setAlpha(230 if on else 90)
+            p.fillRect(QRectF(x0, top, 2, 10), c)
+            p.fillRect(QRectF(x1 - 2, top, 2, 10), c)
+
+    def _paint_bars(self, p: QPainter, pr: Project, start: int, end: int) -> None:
         ticks = bar_ticks(start, end + 1, self.scale.frames_per_pixel, pr.sample_rate,
                           pr.tempo, pr.meter_num, pr.meter_den)
         p.setFont(ui_font(9, ui_font().Weight.DemiBold))
@@ -52,44 +107,161 @@ class Ruler(QWidget):
             x = round(self.scale.x_of(tick.frame)) + 0.5
             if tick.major:
                 p.setPen(QColor("#59616c"))
-                p.drawLine(QPointF(x, mid - 14), QPointF(x, mid))
+                p.drawLine(QPointF(x, MID - 14), QPointF(x, MID))
                 p.setPen(colour("text"))
-                p.drawText(QRectF(x + 4, mid - 17, 60, 14), Qt.AlignmentFlag.AlignVCenter,
+                p.drawText(QRectF(x + 4, MID - 17, 60, 14), Qt.AlignmentFlag.AlignVCenter,
                            tick.label)
             else:
                 p.setPen(QColor("#3a4049"))
-                p.drawLine(QPointF(x, mid - 5), QPointF(x, mid))
+                p.drawLine(QPointF(x, MID - 5), QPointF(x, MID))
                 if tick.label:
                     p.setPen(colour("text_dim"))
                     p.setFont(ui_font(8))
-                    p.drawText(QRectF(x + 4, mid - 15, 60, 14), Qt.AlignmentFlag.AlignVCenter,
+                    p.drawText(QRectF(x + 4, MID - 15, 60, 14), Qt.AlignmentFlag.AlignVCenter,
                                tick.label)
                     p.setFont(ui_font(9, ui_font().Weight.DemiBold))
 
-    def _paint_clock(self, p: QPainter, pr: Project, start: int, end: int, mid: int,
-                     h: int) -> None:
+    def _paint_clock(self, p: QPainter, pr: Project, start: int, end: int, h: int) -> None:
         p.setFont(mono_font(8))
         for tick in second_ticks(start, end + 1, self.scale.frames_per_pixel, pr.sample_rate):
             x = round(self.scale.x_of(tick.frame)) + 0.5
             p.setPen(QColor("#3a4049"))
-            p.drawLine(QPointF(x, mid), QPointF(x, mid + 5))
+            p.drawLine(QPointF(x, MID), QPointF(x, MID + 5))
             p.setPen(colour("text_dim"))
-            p.drawText(QRectF(x + 4, mid + 2, 80, h - mid - 4), Qt.AlignmentFlag.AlignVCenter,
+            p.drawText(QRectF(x + 4, MID + 2, 80, h - MID - 4), Qt.AlignmentFlag.AlignVCenter,
                        tick.label)
+
+    def marker_rects(self) -> list[tuple[Marker, QRectF]]:
+        if self.project is None:
+            return []
+        metrics = self.fontMetrics()
+        out = []
+        for marker in self.project.markers:
+            x = round(self.scale.x_of(marker.position)) + 0.5
+            width = metrics.horizontalAdvance(marker.name) + 14
+            out.append((marker, QRectF(x, 1, width, 13)))
+        return out
 
     def _paint_markers(self, p: QPainter, pr: Project, start: int, end: int) -> None:
         p.setFont(ui_font(8, ui_font().Weight.DemiBold))
-        metrics = p.fontMetrics()
-        for marker in pr.markers:
-            if not start <= marker.position < end:
+        for marker, flag in self.marker_rects():
+            if flag.right() < 0 or flag.left() > self.width():
                 continue
-            x = round(self.scale.x_of(marker.position)) + 0.5
-            width = metrics.horizontalAdvance(marker.name) + 12
-            flag = QRectF(x, 1, width, 13)
-            p.fillRect(flag, QColor(COLOURS.accent))
+            x = flag.left()
+            moving = self._drag is not None and self._drag[2] is marker
+            p.fillRect(flag, QColor("#f2c46b" if moving else COLOURS.accent))
             p.setPen(QColor(COLOURS.window))
             p.drawText(flag.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, marker.name)
             p.setPen(QColor(COLOURS.accent))
             p.drawLine(QPointF(x, 1), QPointF(x, self.height()))
-            p.setBrush(QColor(COLOURS.accent))
-            p.drawPolygon(QPolygonF([QPointF(x, 14), QPointF(x + 5, 14), QPointF(x, 19)]))
+
+    # -- gestures ------------------------------------------------------------------------
+
+    def marker_at(self, x: float, y: float) -> Marker | None:
+        for marker, flag in reversed(self.marker_rects()):
+            if flag.adjusted(-3, 0, 0, 2).contains(QPointF(x, y)):
+                return marker
+        return None
+
+    def _range_edge(self, x: float, y: float) -> tuple[str, str] | None:
+        pr = self.project
+        which = "loop" if y < MID + 11 else "punch"
+        rng = getattr(pr, which)
+        if rng.end <= rng.start:
+            return None
+        if abs(self.scale.x_of(rng.start) - x) <= EDGE_PX:
+            return which, "start"
+        if abs(self.scale.x_of(rng.end) - x) <= EDGE_PX:
+            return which, "end"
+        return None
+
+    def _frame(self, x: float) -> int:
+        fpp = self.scale.frames_per_pixel
+        if self.view is not None:
+            return self.view.editor.snapped(self.scale.frame_at(x), fpp)
+        return int(max(0.0, self.scale.frame_at(x)))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self.project is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        x, y = event.position().x(), event.position().y()
+        if y < MID:
+            marker = self.marker_at(x, y)
+            self._drag = ("marker", x, marker) if marker else ("locate", x, None)
+            return
+        edge = self._range_edge(x, y)
+        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        which = "punch" if shift or y >= MID + 11 else "loop"
+        if edge is not None:
+            self._drag = ("edge", x, edge)
+        else:
+            self._drag = ("range", x, which)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._drag is None or self.project is None:
+            return
+        kind, x0, target = self._drag
+        x = event.position().x()
+        if kind == "range":
+            a, b = sorted((self._frame(x0), self._frame(x)))
+            self._preview = (target, a, b)
+        elif kind == "edge":
+            which, side = target
+            rng = getattr(self.project, which)
+            a, b = (self._frame(x), rng.end) if side == "start" else (rng.start, self._frame(x))
+            self._preview = (which, *sorted((a, b)))
+        self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        drag, self._drag = self._drag, None
+        self._preview = None
+        if drag is None or self.project is None or self.view is None:
+            return
+        kind, x0, target = drag
+        x = event.position().x()
+        moved = abs(x - x0) > 3
+        ed = self.view.editor
+        if kind == "locate" or (kind == "marker" and not moved):
+            frame = target.position if kind == "marker" else int(max(0, self.scale.frame_at(x)))
+            self.view.on_locate(frame)
+        elif kind == "marker":
+            ed.apply(E.MoveMarker(target.id, self._frame(x)))
+            self.view.close_merge()
+        elif kind == "range" and moved:
+            a, b = sorted((self._frame(x0), self._frame(x)))
+            if b > a:
+                edit = E.SetLoop if target == "loop" else E.SetPunch
+                ed.apply(edit(a, b, True))
+                self.view.close_merge()
+        elif kind == "edge" and moved:
+            which, side = target
+            rng = getattr(self.project, which)
+            a, b = (self._frame(x), rng.end) if side == "start" else (rng.start, self._frame(x))
+            a, b = sorted((a, b))
+            if b > a:
+                edit = E.SetLoop if which == "loop" else E.SetPunch
+                ed.apply(edit(a, b, rng.enabled or True))
+                self.view.close_merge()
+        self.update()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        marker = self.marker_at(event.position().x(), event.position().y())
+        if marker is not None:
+            self.start_rename(marker)
+
+    def start_rename(self, marker: Marker) -> QLineEdit:
+        editor = QLineEdit(marker.name, self)
+        x = int(max(0.0, self.scale.x_of(marker.position)))
+        editor.setGeometry(x, 0, 160, MID - 4)
+        editor.selectAll()
+        editor.show()
+        editor.setFocus()
+
+        def done() -> None:
+            text = editor.text().strip()
+            editor.deleteLater()
+            if text and text != marker.name and self.view is not None:
+                self.view.editor.apply(E.RenameMarker(marker.id, text))
+
+        editor.editingFinished.connect(done)
+        return editor

@@ -1,27 +1,37 @@
-"""The arrange view: ruler on top, a row per track (header + lane), zoom and scroll.
+"""The arrange view: ruler on top, a row per track (header + lane), the overlay with the
+playhead, and the gestures that edit clips, tracks and takes.
 
 Lanes are as wide as the window, not as long as the session: they paint the TimeScale's
 visible range, so an hour-long session costs no more to show than a minute. Ctrl+wheel
-zooms around the pointer, Shift+wheel (or a sideways wheel) scrolls in time, the
-wheel alone scrolls through tracks.
+zooms around the pointer, Shift+wheel (or a sideways wheel) scrolls in time, the wheel
+alone scrolls through tracks. Edits go out through `edit_sink` (the window's history);
+the view follows the project again in `sync` after each change.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QWheelEvent
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import (
+    QColorDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QMenu,
     QScrollArea,
     QScrollBar,
     QVBoxLayout,
     QWidget,
 )
 
-from app.session.model import Project
+from app.session import edits as E
+from app.session.model import Clip, FadeShape, Project, Take, Track, TrackKind
+from app.ui.arrange.editor import ArrangeEditor
 from app.ui.arrange.header import HEADER_WIDTH, TrackHeader
-from app.ui.arrange.lane import TrackLane
+from app.ui.arrange.lane import TITLE_HEIGHT, Drag, TrackLane, lane_height
+from app.ui.arrange.overlay import Overlay
 from app.ui.arrange.ruler import Ruler
 from app.ui.arrange.timescale import TimeScale
 from app.ui.arrange.waveforms import WaveformStore
@@ -29,6 +39,8 @@ from app.ui.theme import ui_font
 
 WHEEL_ZOOM_STEP = 1.25  # per notch of Ctrl+wheel
 WHEEL_SCROLL_PX = 60  # per notch of Shift+wheel
+FOLLOW_MARGIN = 0.92  # page when the playhead passes this fraction of the width
+GAIN_DB_PER_PX = 0.25
 
 
 class ArrangeView(QWidget):
@@ -37,8 +49,18 @@ class ArrangeView(QWidget):
         self.store = store
         self.project: Project | None = None
         self.scale = TimeScale(parent=self)
+        self.edit_sink: Callable[[E.Edit], object] | None = None
+        self.report: Callable[[str], None] = lambda text: None
+        self.on_locate: Callable[[int], None] = lambda frame: None
+        self.on_audition: Callable[[str, Take], None] = lambda track_id, take: None
+        self.inputs = 2
+        self.editor = ArrangeEditor(self._apply, self._report, self._close_merge)
+        self.takes_open: set[str] = set()
+        self.follow = True
+        self.playhead = 0
         self._lanes: list[TrackLane] = []
         self._headers: list[TrackHeader] = []
+        self._layout_key: tuple = ()
         self._syncing = False
 
         corner = QWidget(objectName="rulerCorner")
@@ -47,11 +69,11 @@ class ArrangeView(QWidget):
         corner_layout = QVBoxLayout(corner)
         corner_layout.setContentsMargins(17, 14, 8, 6)
         corner_layout.setSpacing(6)
-        for text in ("Bars", "Time"):
+        for text in ("Bars · markers", "Time · loop / punch"):
             caption = QLabel(text, objectName="rulerCaption")
             caption.setFont(ui_font(8))
             corner_layout.addWidget(caption)
-        self.ruler = Ruler(self.scale)
+        self.ruler = Ruler(self.scale, view=self)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.setSpacing(0)
@@ -74,6 +96,7 @@ class ArrangeView(QWidget):
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(self.rows)
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.overlay = Overlay(self.scroll.viewport(), HEADER_WIDTH)
 
         self.hbar = QScrollBar(Qt.Orientation.Horizontal)
         bottom = QHBoxLayout()
@@ -89,24 +112,67 @@ class ArrangeView(QWidget):
 
         self.scroll.viewport().installEventFilter(self)
         self.ruler.installEventFilter(self)
+        self.rows.installEventFilter(self)
         self.scale.changed.connect(self._on_scale_changed)
         self.hbar.valueChanged.connect(self._on_hbar)
+        self.scroll.verticalScrollBar().valueChanged.connect(lambda _v: self.overlay.update())
         store.changed.connect(self._on_peaks_changed)
 
-    # -- content ---------------------------------------------------------------
+    # -- plumbing to the window ---------------------------------------------------------
+
+    def _apply(self, edit: E.Edit) -> object:
+        if self.edit_sink is None:
+            raise E.EditError("No project is open.")
+        return self.edit_sink(edit)
+
+    def _report(self, text: str) -> None:
+        self.report(text)
+
+    def _close_merge(self) -> None:
+        self.close_merge()
+
+    def close_merge(self) -> None:
+        """Replaced by the window: ends the current merge of undo steps."""
+
+    # -- content ---------------------------------------------------------------------
 
     def set_project(self, project: Project | None) -> None:
         """Show `project` (None: empty), zoomed out to the whole session."""
         self.project = project
+        self.takes_open.clear()
+        self.editor.set_project(project)
         if project is not None:
             self.scale.sample_rate = project.sample_rate
         self.ruler.set_project(project)
         self.rebuild()
         self._update_width()
         self.scale.fit()
+        self.set_playhead(0)
+
+    def _key(self) -> tuple:
+        if self.project is None:
+            return ()
+        return tuple((id(t), t.id, t.kind, lane_height(t, t.id in self.takes_open))
+                     for t in self.project.tracks)
+
+    def sync(self) -> None:
+        """Follow the project after a change: rebuild rows only if tracks, their order or
+        heights changed; otherwise refresh headers and repaint the lanes."""
+        if self._key() != self._layout_key:
+            self.rebuild()
+            return
+        for header in self._headers:
+            header.refresh()
+        for lane in self._lanes:
+            lane.update()
+        if self.project is not None:
+            self.scale.set_session_frames(self.project.length())
+        self.ruler.update()
 
     def rebuild(self) -> None:
         """Recreate the rows after tracks were added, removed or reordered."""
+        scroll_y = self.scroll.verticalScrollBar().value()
+        self.rows.setUpdatesEnabled(False)
         for widget in (*self._lanes, *self._headers):
             widget.setParent(None)
             widget.deleteLater()
@@ -115,15 +181,19 @@ class ArrangeView(QWidget):
             if item.widget() is not None:
                 item.widget().deleteLater()
         self._lanes, self._headers = [], []
+        self._layout_key = self._key()
         if self.project is None:
+            self.rows.setUpdatesEnabled(True)
             return
+        self.takes_open &= {t.id for t in self.project.tracks}
         for i, track in enumerate(self.project.tracks):
             row = QWidget()
             row_layout = QHBoxLayout(row)
             row_layout.setContentsMargins(0, 0, 0, 0)
             row_layout.setSpacing(0)
-            header = TrackHeader(self.project, track)
-            lane = TrackLane(self.project, track, self.scale, self.store, i)
+            lane = TrackLane(self.project, track, self.scale, self.store, i, view=self)
+            header = TrackHeader(self.project, track, view=self, height=lane.height(),
+                                 inputs=self.inputs)
             row_layout.addWidget(header)
             row_layout.addWidget(lane, 1)
             self.rows_layout.insertWidget(i, row)
@@ -133,7 +203,11 @@ class ArrangeView(QWidget):
             for media_id in lane.media_ids():
                 if media_id in self.project.media:
                     self.store.request(self.project.media[media_id])
+        self.drop_hint.setVisible(len(self.project.tracks) < 12)
+        self.rows.setUpdatesEnabled(True)
+        self.scroll.verticalScrollBar().setValue(scroll_y)
         self.scale.set_session_frames(self.project.length())
+        self.ruler.update()
 
     def lanes(self) -> list[TrackLane]:
         return list(self._lanes)
@@ -141,7 +215,43 @@ class ArrangeView(QWidget):
     def headers(self) -> list[TrackHeader]:
         return list(self._headers)
 
-    # -- zoom and scroll -------------------------------------------------------
+    def lane_for(self, track_id: str) -> TrackLane:
+        return next(lane for lane in self._lanes if lane.track.id == track_id)
+
+    def header_for(self, track_id: str) -> TrackHeader:
+        return next(h for h in self._headers if h.track.id == track_id)
+
+    # -- playhead, cursor, follow ------------------------------------------------------
+
+    def set_playhead(self, frame: int, following: bool = False) -> None:
+        """Put the playhead at `frame`; with `following` (while playing) page the view
+        when it runs past the right side."""
+        self.playhead = int(frame)
+        s = self.scale
+        if following and self.follow:
+            x = s.x_of(frame)
+            if x > s.width * FOLLOW_MARGIN or x < 0:
+                s.set_origin(frame - s.width * s.frames_per_pixel * 0.05)
+        self.overlay.set_playhead(s.x_of(frame) if 0 <= s.x_of(frame) <= s.width else None)
+        self.ruler.set_playhead(frame)
+
+    def _show_cursor(self) -> None:
+        x = self.scale.x_of(self.editor.cursor)
+        self.overlay.set_cursor(x if 0 <= x <= self.scale.width else None)
+
+    def focus_track(self, track_id: str) -> None:
+        old = self.editor.selection.track
+        self.editor.selection.track = track_id
+        for header in self._headers:
+            if header.track.id in (old, track_id):
+                header.update()
+
+    def selection_changed(self) -> None:
+        self._show_cursor()
+        for lane in self._lanes:
+            lane.update()
+
+    # -- zoom and scroll -----------------------------------------------------------------
 
     def zoom(self, factor: float, anchor_x: float | None = None) -> None:
         """factor < 1 zooms in (fewer frames per pixel)."""
@@ -150,14 +260,36 @@ class ArrangeView(QWidget):
     def fit(self) -> None:
         self.scale.fit()
 
+    def zoom_to_range(self, start: int, end: int) -> None:
+        s = self.scale
+        if end <= start:
+            return
+        margin = (end - start) * 0.03
+        fpp = (end - start + 2 * margin) / max(1, s.width)
+        s.zoom(fpp / s.frames_per_pixel, 0)
+        s.set_origin(start - margin)
+
+    def zoom_to_selection(self) -> bool:
+        rng = self.editor.selection_range()
+        if rng is None:
+            self.report("Select clips to zoom to first.")
+            return False
+        self.zoom_to_range(*rng)
+        return True
+
     def _update_width(self) -> None:
         self.scale.set_width(max(1, self.scroll.viewport().width() - HEADER_WIDTH))
+        self.overlay.setGeometry(self.scroll.viewport().rect())
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Resize and obj is self.scroll.viewport():
             self._update_width()
         elif event.type() == QEvent.Type.Wheel and isinstance(event, QWheelEvent):
             return self._wheel(obj, event)
+        elif (event.type() == QEvent.Type.MouseButtonPress and obj is self.rows
+              and isinstance(event, QMouseEvent) and self.project is not None):
+            self.editor.select(None)
+            self.selection_changed()
         return super().eventFilter(obj, event)
 
     def _wheel(self, obj: QObject, event: QWheelEvent) -> bool:
@@ -195,8 +327,238 @@ class ArrangeView(QWidget):
             self._syncing = False
         for lane in self._lanes:
             lane.update()
+        self.set_playhead(self.playhead)
+        self._show_cursor()
 
     def _on_peaks_changed(self, media_id: str) -> None:
         for lane in self._lanes:
             if media_id in lane.media_ids():
                 lane.update()
+
+    # -- live recording hook ---------------------------------------------------------------
+
+    def show_growing_clip(self, track_id: str, start: int, length: int | None) -> None:
+        """Show a clip being recorded on `track_id` from `start`, `length` frames so far;
+        None ends it (the recorded take then arrives as an edit)."""
+        lane = self.lane_for(track_id)
+        lane.growing = None if length is None else (int(start), int(length))
+        lane.update()
+
+    # -- gestures from the lanes ---------------------------------------------------------
+
+    def _viewport_rect(self, lane: TrackLane, clip: Clip, shift_frames: int = 0,
+                       dy: float = 0.0) -> QRectF:
+        origin = lane.mapTo(self.scroll.viewport(), QPoint(0, 0))
+        x0 = self.scale.x_of(clip.position + shift_frames)
+        x1 = self.scale.x_of(clip.end + shift_frames)
+        return QRectF(origin.x() + x0, origin.y() + dy + 2, x1 - x0, lane.track.height - 4)
+
+    def lane_at_viewport_y(self, y: float) -> TrackLane | None:
+        for lane in self._lanes:
+            top = lane.mapTo(self.scroll.viewport(), QPoint(0, 0)).y()
+            if top <= y < top + lane.height():
+                return lane
+        return None
+
+    def _drag_delta(self, lane: TrackLane, drag: Drag) -> tuple[int, int]:
+        """Frames and audio-track steps a move drag has reached, snapped."""
+        clip = drag.clip
+        fpp = self.scale.frames_per_pixel
+        raw = clip.position + (drag.x - drag.x0) * fpp
+        target = self.editor.snapped(raw, fpp, self.editor.selection.clips)
+        delta = max(target, 0) - clip.position
+        y = lane.mapTo(self.scroll.viewport(), QPointF(drag.x, drag.y).toPoint()).y()
+        under = self.lane_at_viewport_y(y)
+        audio = [ln for ln in self._lanes if ln.track.kind is TrackKind.AUDIO]
+        shift = 0
+        if under is not None and under in audio and lane in audio:
+            shift = audio.index(under) - audio.index(lane)
+        return delta, shift
+
+    def show_drag(self, lane: TrackLane, drag: Drag | None) -> None:
+        if drag is None:
+            self.overlay.set_shapes()
+            return
+        vp = self.scroll.viewport()
+        if drag.kind in ("band", "swipe"):
+            a = lane.mapTo(vp, QPointF(drag.x0, drag.y0).toPoint())
+            b = lane.mapTo(vp, QPointF(drag.x, drag.y).toPoint())
+            if drag.kind == "swipe":
+                row_top = lane.mapTo(vp, QPoint(0, int(drag.y0))).y() - 10
+                self.overlay.set_shapes(band=QRectF(min(a.x(), b.x()), row_top,
+                                                    abs(b.x() - a.x()), 20))
+            else:
+                self.overlay.set_shapes(band=QRectF(QPointF(a), QPointF(b)).normalized())
+            return
+        if drag.kind == "move":
+            delta, shift = self._drag_delta(lane, drag)
+            audio = [ln for ln in self._lanes if ln.track.kind is TrackKind.AUDIO]
+            ghosts = []
+            for track_id, clip in self.editor.selected():
+                src = self.lane_for(track_id)
+                dst = src
+                if shift and src in audio and 0 <= audio.index(src) + shift < len(audio):
+                    dst = audio[audio.index(src) + shift]
+                dy = dst.mapTo(vp, QPoint(0, 0)).y() - src.mapTo(vp, QPoint(0, 0)).y()
+                ghosts.append(self._viewport_rect(src, clip, delta, dy))
+            self.overlay.set_shapes(ghosts=ghosts)
+            return
+        x = lane.mapTo(vp, QPointF(drag.x, drag.y).toPoint()).x()
+        top = lane.mapTo(vp, QPoint(0, 0)).y()
+        self.overlay.set_shapes(band=QRectF(x - 1, top, 2, lane.track.height))
+
+    def finish_drag(self, lane: TrackLane, drag: Drag, mods: Qt.KeyboardModifier) -> None:
+        ed = self.editor
+        fpp = self.scale.frames_per_pixel
+        frame = self.scale.frame_at(drag.x)
+        clip = drag.clip
+        if drag.kind == "band":
+            self._band_select(lane, drag, bool(mods & Qt.KeyboardModifier.ShiftModifier))
+        elif drag.kind == "swipe":
+            take = drag.take
+            a = ed.snapped(self.scale.frame_at(drag.x0), fpp)
+            b = ed.snapped(frame, fpp)
+            start = max(min(a, b), take.position)
+            end = min(max(a, b), take.position + take.length)
+            if end > start:
+                ed.apply(E.CompTake(lane.track.id, take.id, start, end))
+                self.close_merge()
+        elif drag.kind == "move":
+            delta, shift = self._drag_delta(lane, drag)
+            if delta or shift:
+                ed.move([c.id for _, c in ed.selected()], delta, shift)
+        elif drag.kind == "trim_start":
+            ed.trim_start(clip.id, ed.snapped(frame, fpp, {clip.id}))
+        elif drag.kind == "trim_end":
+            ed.trim_end(clip.id, ed.snapped(frame, fpp, {clip.id}))
+        elif drag.kind == "fade_in":
+            ed.set_fades(clip.id, fade_in=int(max(0, min(clip.length, frame - clip.position))))
+        elif drag.kind == "fade_out":
+            ed.set_fades(clip.id, fade_out=int(max(0, min(clip.length, clip.end - frame))))
+        elif drag.kind == "gain":
+            gain = clip.gain_db - (drag.y - drag.y0) * GAIN_DB_PER_PX
+            ed.set_gain(clip.id, max(-60.0, min(12.0, gain)))
+            self.close_merge()
+        self.selection_changed()
+
+    def _band_select(self, lane: TrackLane, drag: Drag, extend: bool) -> None:
+        vp = self.scroll.viewport()
+        a = lane.mapTo(vp, QPointF(drag.x0, drag.y0).toPoint())
+        b = lane.mapTo(vp, QPointF(drag.x, drag.y).toPoint())
+        band = QRectF(QPointF(a), QPointF(b)).normalized()
+        chosen = set()
+        for other in self._lanes:
+            for clip in other.track.clips:
+                if self._viewport_rect(other, clip).intersects(band):
+                    chosen.add(clip.id)
+        self.editor.select_many(chosen, extend)
+
+    def start_rename(self, lane: TrackLane, clip: Clip) -> QLineEdit:
+        """An inline editor over the clip's title; Enter renames it."""
+        x0 = max(0.0, self.scale.x_of(clip.position))
+        editor = QLineEdit(clip.name, lane)
+        editor.setGeometry(int(x0) + 2, 1, 200, TITLE_HEIGHT + 6)
+        editor.selectAll()
+        editor.show()
+        editor.setFocus()
+
+        def done() -> None:
+            text = editor.text().strip()
+            editor.deleteLater()
+            if text and text != clip.name:
+                self.editor.rename(clip.id, text)
+
+        editor.editingFinished.connect(done)
+        return editor
+
+    def context_menu(self, lane: TrackLane, clip: Clip | None, take: Take | None,
+                     event: QMouseEvent) -> None:
+        menu = QMenu(self)
+        if take is not None:
+            menu.addAction("Audition this take", lambda: self.on_audition(lane.track.id, take))
+            menu.addAction("Comp the whole take", lambda: self.editor.apply(
+                E.CompTake(lane.track.id, take.id, take.position, take.position + take.length)))
+        elif clip is not None:
+            if clip.id not in self.editor.selection.clips:
+                self.editor.select(clip.id)
+                self.selection_changed()
+            for which in ("in", "out"):
+                sub = menu.addMenu(f"Fade {which} shape")
+                for shape in FadeShape:
+                    key = "in_shape" if which == "in" else "out_shape"
+                    sub.addAction(shape.value.replace("_", " ").capitalize(),
+                                  lambda s=shape, k=key: self.editor.set_fades(clip.id, **{k: s}))
+            menu.addAction("Mute / unmute", self.editor.toggle_mute)
+            menu.addAction("Rename…", lambda: self.start_rename(lane, clip))
+            at = int(self.scale.frame_at(event.position().x()))
+            menu.addAction("Split here", lambda: self.editor.split(at))
+            menu.addAction("Reset gain", lambda: self.editor.set_gain(clip.id, 0.0))
+            menu.addAction("Delete", self.editor.delete)
+        else:
+            return
+        menu.popup(event.globalPosition().toPoint())
+
+    # -- header requests -------------------------------------------------------------------
+
+    def header_edit(self, track_id: str, what: str, value: object) -> None:
+        """A header asked for a change: make it the matching edit (or a view change)."""
+        track = self.project.track(track_id)
+        if what == "takes":
+            if value:
+                self.takes_open.add(track_id)
+            else:
+                self.takes_open.discard(track_id)
+            self.rebuild()
+            return
+        if what == "colour":
+            chosen = QColorDialog.getColor(QColor(track.colour), self, "Track colour")
+            if not chosen.isValid():
+                return
+            value = chosen.name()
+        edit = {
+            "armed": lambda: E.SetArmed(track_id, bool(value)),
+            "mute": lambda: E.SetParam(track_id, "mute", bool(value)),
+            "solo": lambda: E.SetParam(track_id, "solo", bool(value)),
+            "monitor": lambda: E.SetMonitor(track_id, str(value)),
+            "input": lambda: E.SetInput(track_id, list(value)),
+            "name": lambda: E.RenameTrack(track_id, str(value)),
+            "colour": lambda: E.SetTrackColour(track_id, str(value)),
+            "height": lambda: E.SetTrackView(track_id, height=int(value)),
+            "folded": lambda: E.SetTrackView(track_id, folded=bool(value)),
+        }[what]()
+        if not self.editor.apply(edit):
+            self.header_for(track_id).refresh()
+        self.close_merge()
+
+    def show_reorder(self, header: TrackHeader, global_y: float) -> None:
+        y = self.scroll.viewport().mapFromGlobal(QPointF(0, global_y)).y()
+        self.overlay.set_shapes(reorder_y=self._drop_line(y)[1])
+
+    def _drop_line(self, y: float) -> tuple[int, float]:
+        """The track index a header dropped at viewport `y` goes to, and the line's y."""
+        vp = self.scroll.viewport()
+        for i, header in enumerate(self._headers):
+            top = header.mapTo(vp, QPoint(0, 0)).y()
+            if y < top + header.height() / 2:
+                return i, top
+        if not self._headers:
+            return 0, 0
+        last = self._headers[-1]
+        return len(self._headers), last.mapTo(vp, QPoint(0, 0)).y() + last.height()
+
+    def finish_reorder(self, header: TrackHeader, global_y: float, moved: bool) -> None:
+        self.overlay.set_shapes()
+        if not moved:
+            return
+        y = self.scroll.viewport().mapFromGlobal(QPointF(0, global_y)).y()
+        index, _ = self._drop_line(y)
+        old = self.project.track_index(header.track.id)
+        new = index - 1 if index > old else index
+        if new != old:
+            self.editor.apply(E.ReorderTrack(header.track.id, new))
+
+    def track_for_menu(self) -> Track | None:
+        if self.project is None:
+            return None
+        tid = self.editor.selection.track
+        return next((t for t in self.project.tracks if t.id == tid), None)
