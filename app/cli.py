@@ -6,6 +6,10 @@
                                          import audio files, each onto a new track
     glassroom info DIR [--json]          describe a project
     glassroom demo DIR                   make the demo project
+    glassroom render DIR -o OUT [--range A:B] [--stems DIR] [--cue NAME] [--normalize LUFS]
+                     [--ceiling DBTP] [--format F] [--bit-depth B] [--rate HZ] [--force]
+                                         render (and deliver) the mix to a file
+    glassroom loudness FILE...           print each file's loudness report
 
 Expected failures (a bad project, a bad audio file, a disk error) print one line,
 `glassroom: <message>`, on stderr and exit 1; usage errors exit 2. Subcommands live in
@@ -228,12 +232,85 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_render(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dir", type=Path, help="the project folder")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
+                   help="the file to write (its suffix picks the format unless --format)")
+    p.add_argument("--range", metavar="A:B", help="seconds, e.g. 10:70 (default: the session)")
+    p.add_argument("--stems", type=Path, metavar="DIR",
+                   help="also write each audio track alone into DIR")
+    p.add_argument("--cue", metavar="NAME", help="render this cue mix instead of the main mix")
+    p.add_argument("--normalize", type=float, metavar="LUFS",
+                   help="loudness target, e.g. -23 (broadcast) or -14 (streaming)")
+    p.add_argument("--ceiling", type=float, metavar="DBTP",
+                   help="true-peak ceiling (default -1 when normalising)")
+    p.add_argument("--format", choices=("wav", "flac", "mp3", "ogg"))
+    p.add_argument("--bit-depth", type=int, choices=(16, 24, 32),
+                   help="WAV 16/24/32 (float), FLAC 16/24; default 24, dithered when 16 or 24")
+    p.add_argument("--rate", type=int, metavar="HZ", help="sample rate (default: the project's)")
+    p.add_argument("--force", action="store_true", help="replace files that already exist")
+
+
+def _run_render(args: argparse.Namespace) -> int:
+    from app.engine import export
+    from app.engine.engine import Engine
+
+    opened = store.open_project(args.dir)
+    for line in opened.report:
+        _error(f"warning: {line}")
+    bar = ProgressBar(f"Rendering {args.output.name}")
+    engine = Engine()
+    try:
+        settings = export.settings_for_file(
+            opened.project, args.output, args.format, args.bit_depth, args.rate, args.normalize,
+            args.ceiling, args.range, args.stems, args.cue, args.force)
+        result = export.export_project(engine, opened.project, args.dir,
+                                       args.output.parent, settings, bar,
+                                       placeholders=set(opened.missing))
+    except export.ExportError as e:
+        bar.done()
+        message = str(e)
+        if "already exists" in message:
+            message += " (--force replaces it)"
+        _error(message)
+        return 1
+    finally:
+        engine.close()
+    bar.done()
+    print("\n".join(result.lines()))
+    return 0
+
+
+def _configure_loudness(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", type=Path, nargs="+", metavar="FILE", help="audio files")
+
+
+def _run_loudness(args: argparse.Namespace) -> int:
+    from app.engine import export
+
+    failures = 0
+    for path in args.files:
+        try:
+            report = export.loudness_report(path)
+        except export.ExportError as e:
+            _error(str(e))
+            failures += 1
+            continue
+        print(path)
+        print("\n".join(f"  {line}" for line in report.lines()))
+    return 1 if failures else 0
+
+
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 COMMANDS: dict[str, Command] = {
     "new": ("make an empty project", _configure_new, _run_new),
     "import": ("import audio files, each onto a new track", _configure_import, _run_import),
     "info": ("describe a project", _configure_info, _run_info),
     "demo": ("make the demo project", _configure_demo, _run_demo),
+    "render": ("render the mix to a file, normalised to a loudness target if asked",
+               _configure_render, _run_render),
+    "loudness": ("print the loudness report of audio files", _configure_loudness,
+                 _run_loudness),
 }
 
 
