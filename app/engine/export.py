@@ -636,7 +636,7 @@ def _check_targets(files: list[tuple], overwrite: bool) -> None:
     for *_rest, path in files:
         for p in (path, path.with_name(path.name + REPORT_SUFFIX)):
             if p.exists():
-                raise ExportError(f"{p} already exists; choose overwrite or another name")
+                raise ExportError(f"{p} already exists and was left as it is")
 
 
 def _stage(out_dir: Path, name: str) -> Path:
