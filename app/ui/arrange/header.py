@@ -193,6 +193,7 @@ class TrackHeader(QWidget):
                 box.blockSignals(True)
                 box.setCurrentIndex(i)
                 box.blockSignals(False)
+        self.takes_button.setEnabled(bool(t.takes.takes))
         self.name_label.setText(t.name)
         self.detail_label.setText(describe_track(self.project, t))
         self.update()

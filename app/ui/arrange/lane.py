@@ -340,6 +340,7 @@ class TrackLane(QWidget):
             self.drag = Drag("band", None, x, y)
             self.view.selection_changed()
             return
+        editor.cursor = editor.snapped(self.scale.frame_at(x), self.scale.frames_per_pixel)
         if extend or clip.id not in editor.selection.clips:
             editor.select(clip.id, extend)
         self.drag = Drag(self.zone(clip, x, y), clip, x, y)
@@ -367,6 +368,9 @@ class TrackLane(QWidget):
         if drag is None or self.view is None:
             return
         self.view.show_drag(self, None)
+        x, y = event.position().x(), event.position().y()
+        drag.moved = drag.moved or abs(x - drag.x0) + abs(y - drag.y0) > 3
+        drag.x, drag.y = x, y
         if drag.moved:
             self.view.finish_drag(self, drag, event.modifiers())
 

@@ -225,7 +225,8 @@ class Ruler(QWidget):
             frame = target.position if kind == "marker" else int(max(0, self.scale.frame_at(x)))
             self.view.on_locate(frame)
         elif kind == "marker":
-            ed.apply(E.MoveMarker(target.id, self._frame(x)))
+            moved_to = target.position + (x - x0) * self.scale.frames_per_pixel
+            ed.apply(E.MoveMarker(target.id, ed.snapped(moved_to, self.scale.frames_per_pixel)))
             self.view.close_merge()
         elif kind == "range" and moved:
             a, b = sorted((self._frame(x0), self._frame(x)))
