@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 from app.engine.engine import Engine
 from app.session import edits as E
 from app.session import media, store
-from app.session.model import Clip, FadeShape, Take, Track, TrackKind
+from app.session.model import FadeShape, Take, Track, TrackKind
 from app.ui.arrange.ruler import MID
 from app.ui.main_window import MainWindow
 from app.ui.theme import apply_theme
@@ -349,11 +349,11 @@ def test_take_lanes_swipe_to_comp(session, tmp_path) -> None:
     win = session
     track = win.project.tracks[0]
     res = media.import_audio(_tone(tmp_path / "take.wav", 2.0, 330), win.folder, RATE)
-    for n in (1, 2):
-        win.push(E.AddTake(track.id, Take(res.media.id if n == 1 else res.media.id, 0, 2 * RATE,
-                                          name=f"Take {n}")) if n == 2 else E.Compound(
-            "Add take", [E.AddMedia(res.media), E.AddTake(track.id, Take(res.media.id, 0,
-                                                                         2 * RATE, name="Take 1"))]))
+    win.push(E.Compound("Add takes", [
+        E.AddMedia(res.media),
+        E.AddTake(track.id, Take(res.media.id, 0, 2 * RATE, name="Take 1")),
+        E.AddTake(track.id, Take(res.media.id, 0, 2 * RATE, name="Take 2")),
+    ]))
     header = win.arrange.headers()[0]
     assert header.takes_button.isEnabled()
     header.takes_button.click()
