@@ -11,12 +11,13 @@ import time
 
 import numpy as np
 import pytest
+import soundfile as sf
 from test_engine_offline import make_song, noise, render, wav_media
 
 from app.engine.arena import Capacity
 from app.engine.backends import ClockBackend
-from app.engine.engine import Engine, Feedback
-from app.session.model import Clip, CueMix, CueSend, Track
+from app.engine.engine import Engine, Feedback, PlanError
+from app.session.model import Clip, CueMix, CueSend, MonitorMode, Track
 
 BLOCK = 128
 
@@ -244,3 +245,35 @@ def test_edits_and_growth_while_playing_never_interrupt_the_sound(tmp_path):
         assert after.underrun_frames == 0
     finally:
         engine.close()
+
+
+def test_recording_never_overwrites_and_needs_an_armed_input(tmp_path, clocked):
+    engine, _ = clocked
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [noise(48000, 2, 27)])
+    engine.load(project, folder)
+    with pytest.raises(PlanError, match="no armed track"):
+        engine.record(True)
+    singer = Track("Lead vox", armed=True, monitor=MonitorMode.OFF)
+    singer.input.channels = [1]
+    project.tracks.append(singer)
+    engine.load(project, folder)
+    occupied = folder / "audio" / "Lead vox take 1.wav"
+    occupied.write_bytes(b"someone's audio")
+    engine.play()
+    wait_for(engine, lambda f: f.position > 1000)
+    engine.record(True)
+    started = wait_for(engine, lambda f: f.recording)
+    wait_for(engine, lambda f: f.frames > started.frames + 4800)
+    engine.record(False)
+    deadline = time.monotonic() + 10
+    takes = []
+    while not takes and time.monotonic() < deadline:
+        takes = engine.finished_takes()
+        time.sleep(0.01)
+    assert occupied.read_bytes() == b"someone's audio"
+    (take,) = takes
+    assert take.media.path == "audio/Lead vox take 1 (2).wav" and take.media.channels == 1
+    data, _ = sf.read(folder / take.media.path)
+    assert len(data) == take.length >= 4800
+    assert take.position >= 1000 - BLOCK  # shifted back by the clock's one-block latency

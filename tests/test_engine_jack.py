@@ -17,12 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 from jackserver import JackServer
 from test_engine_clock import wait_for
 from test_engine_offline import make_song, noise, render
 
 from app.engine.backends import DeviceError, PortAudioBackend
 from app.engine.engine import Engine
+from app.session.model import MonitorMode, Track
 
 BLOCK = 128
 
@@ -163,3 +165,32 @@ def test_the_device_vanishing_mid_play_falls_back_to_the_clock():
     assert "stopped" in report["reason"]
     assert any("running without sound" in m for m in report["messages"])
     assert report["blocks"] >= 20 and report["playing"]
+
+
+def test_a_recorded_take_lines_up_with_what_was_playing(tmp_path, live):
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [noise(48000, 2, 33)])
+    singer = Track("Singer", armed=True, monitor=MonitorMode.OFF)
+    singer.input.channels = [0, 1]
+    project.tracks.append(singer)
+    expected = render(live, project, folder, 48000)
+    live.load(project, folder)
+    live.play()
+    wait_for(live, lambda f: f.position > 6000)
+    live.record(True)
+    wait_for(live, lambda f: f.recording and f.position > 30000)
+    live.record(False)
+    live.stop()
+    deadline = time.monotonic() + 10
+    takes = []
+    while not takes and time.monotonic() < deadline:
+        takes = live.finished_takes()
+        time.sleep(0.01)
+    assert len(takes) == 1
+    take = takes[0]
+    assert take.track_id == singer.id and take.media.channels == 2
+    recorded, rate = sf.read(folder / take.media.path, dtype="float32")
+    assert rate == 48000 and len(recorded) == take.length == take.media.frames
+    # The loopback returns the main mix; shifted back by the reported latency, each
+    # recorded frame is the frame of the song that was playing when it was heard.
+    np.testing.assert_array_equal(recorded, expected[take.position : take.position + take.length])

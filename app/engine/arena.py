@@ -25,7 +25,6 @@ offsets named below). Levels are stored as linear gains, switches as 0.0 / 1.0.
 from __future__ import annotations
 
 import math
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -228,7 +227,11 @@ F_WAITING = 19  # 1 while playing is held for the butler's refill after a locate
 F_DEVICE_TIME = 20  # last device time seen, microseconds
 F_ROLL_FRAME = 21  # value of F_FRAMES when the current generation started rolling
 F_LOUDNESS_ACK = 22
-FB_SIZE = 24
+F_REC_TAKE = 23  # takes started so far
+F_REC_START = 24  # stream frame (of the capture ring) where the last take starts
+F_REC_STOP = 25  # ...and where it stopped (-1 while recording)
+F_REC_POSITION = 26  # timeline frame at which the last take started
+FB_SIZE = 32
 
 # -- butler ring control -------------------------------------------------------
 
@@ -488,20 +491,3 @@ class Root:
         """Drop the old arenas once the kernel runs on the current one."""
         if self.acknowledged():
             self.retired.clear()
-
-
-def _layout_fingerprint() -> int:
-    """A number that changes whenever any constant of the layout above changes.
-
-    numba's on-disk cache notices only edits to a kernel's own file; the kernels
-    compare this with the value they were compiled with to find a stale cache.
-    """
-    constants = sorted(
-        (name, value)
-        for name, value in globals().items()
-        if name.isupper() and isinstance(value, int | float | tuple)
-    )
-    return zlib.crc32(repr(constants).encode())
-
-
-LAYOUT_HASH = _layout_fingerprint()

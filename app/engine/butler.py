@@ -27,6 +27,7 @@ import soundfile as sf
 from numba import njit
 
 from app.engine import arena as A
+from app.engine.recorder import Recorder
 from app.session.model import FadeShape, Project, TrackKind
 
 CHUNK = 4096  # ring frames per write
@@ -219,6 +220,8 @@ class Butler:
         self._on_warning = on_warning
         self.warnings: list[str] = []
         self.set_rate(sample_rate, ahead_seconds)
+        self.recorder = Recorder()
+        self.recorder.sync(arena)
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -274,9 +277,17 @@ class Butler:
     # -- the work --------------------------------------------------------------------
 
     def service(self) -> None:
-        """One pass: restart on a new generation, then fill every ring up to the target."""
+        """One pass: write what was recorded, then keep every playback ring filled.
+
+        A new transport generation restarts the rings from its start frame.
+        """
         with self._lock:
             a = self._arena
+            try:
+                self.recorder.service(a)
+            except (OSError, RuntimeError, sf.LibsndfileError) as e:
+                self._warn(f"recording stopped: {e}; the take keeps what was written")
+                self.recorder.abandon()
             fb = a.fb
             gen = int(fb[A.F_GEN])
             if gen != self._gen:

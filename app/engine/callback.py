@@ -24,7 +24,7 @@ from numba.core.ccallback import CFunc
 from numba.extending import intrinsic
 
 from app.engine import arena as A
-from app.engine.mixer import carry_over, discard_stale_cache, process_block
+from app.engine.mixer import KERNEL_FINGERPRINT, carry_over, discard_stale_cache, process_block
 
 PA_CONTINUE = 0
 COLD_COMPILE_SECONDS = 22.0  # measured here with an empty cache; only shapes the estimate
@@ -214,9 +214,9 @@ def _compile_cfunc():
 
 
 @njit(nogil=True, cache=True)
-def compiled_layout():
-    """The arena layout fingerprint this module's cached machine code was built for."""
-    return A.LAYOUT_HASH
+def compiled_fingerprint():
+    """The kernel fingerprint this module's cached machine code was built for."""
+    return KERNEL_FINGERPRINT
 
 
-_STALE = discard_stale_cache(globals(), compiled_layout)
+_STALE = discard_stale_cache(globals(), compiled_fingerprint)

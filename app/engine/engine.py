@@ -46,6 +46,7 @@ from app.engine.compile import (
     write_control_room,
 )
 from app.engine.mixer import carry_over
+from app.engine.recorder import RecordedTake, RecordTarget
 from app.engine.response import strip_response_db
 from app.session.model import ControlRoom, Project, TrackKind
 
@@ -54,6 +55,7 @@ LOUD_MOMENTARY = 5  # dsp.loudness state slots
 LOUD_SHORT_TERM = 6
 
 __all__ = [
+    "RecordedTake",
     "Engine",
     "Feedback",
     "RenderError",
@@ -320,6 +322,8 @@ class Engine:
             if old.capacity.ring_frames == new.capacity.ring_frames:
                 new.rings[:t] = old.rings[:t]
                 new.ring_ctl[:] = old.ring_ctl
+            if old.capture.shape == new.capture.shape:
+                new.capture[:] = old.capture
             # A snapshot of the transport until the kernel carries the real one over,
             # so the butler sees the same generation in both arenas.
             new.fb[:] = old.fb
@@ -433,7 +437,44 @@ class Engine:
         self._command(A.CMD_LOOP, 1.0 if enabled else 0.0, int(start), int(end))
 
     def record(self, enabled: bool) -> None:
-        self._command(A.CMD_RECORD, 1.0 if enabled else 0.0)
+        """Start (or end) a take on every armed track at the next block.
+
+        Each armed track with an input records its own file in audio/; collect the
+        finished takes with `finished_takes()`. Raises PlanError when nothing is
+        armed with an input.
+        """
+        with self._lock:
+            if enabled:
+                self._arm_recorder()
+            self._command(A.CMD_RECORD, 1.0 if enabled else 0.0)
+
+    def _arm_recorder(self) -> None:
+        if self._project is None or self._folder is None:
+            raise PlanError("no project is loaded")
+        backend = self._backend
+        inputs = min(getattr(backend, "inputs", 0), self._root.arena.capacity.inputs)
+        targets = []
+        for t in self._project.tracks:
+            if t.kind is not TrackKind.AUDIO or not t.armed or t.record_safe:
+                continue
+            channels = tuple(t.input.channels[:2])
+            if not channels:
+                continue
+            if max(channels) >= inputs:
+                raise PlanError(
+                    f"{t.name} records input {max(channels) + 1}, but the device has {inputs}"
+                )
+            targets.append(RecordTarget(t.id, t.name, channels))
+        if not targets:
+            raise PlanError("no armed track has an input to record")
+        rate = backend.samplerate if backend is not None else self._project.sample_rate
+        latency = 0.0 if backend is None else sum(backend.latency)
+        self._butler.recorder.arm(self._folder, rate, targets, int(round(latency * rate)))
+
+    def finished_takes(self) -> list[RecordedTake]:
+        """Takes that finished recording since the last call (their files are closed)."""
+        with self._butler.paused():
+            return self._butler.recorder.finished()
 
     def wait_commands(self, timeout: float = 1.0) -> bool:
         """Wait until the kernel has taken every queued command (False on timeout)."""

@@ -17,6 +17,8 @@ The kernel allocates nothing: every buffer it uses lives in the arena.
 """
 
 import math
+import zlib
+from pathlib import Path
 
 import numpy as np
 from numba import njit
@@ -155,6 +157,7 @@ from app.engine.arena import (
     TARGET,
 )
 
+CAPTURE_CARRY = 8192  # capture frames the kernel carries to a new arena itself
 LIMIT_CEILING = 0.891  # -1 dBFS: the cue safety limiter never lets a peak past this
 LIMIT_RELEASE = 0.9995  # per-sample recovery of the limiter gain (about 40 ms at 48 kHz)
 REVERB_ROOM = 0.6
@@ -193,6 +196,20 @@ def _start_generation(fb, frame):
 
 
 @njit(nogil=True, cache=True)
+def _record(fb, on):
+    """Start or end a take at this block's first frame (the butler writes the files)."""
+    if on and fb[F_RECORDING] == 0:
+        fb[A.F_REC_START] = fb[F_FRAMES]
+        fb[A.F_REC_POSITION] = fb[F_POSITION]
+        fb[A.F_REC_STOP] = -1
+        fb[A.F_REC_TAKE] += 1
+        fb[F_RECORDING] = 1
+    elif not on and fb[F_RECORDING] != 0:
+        fb[A.F_REC_STOP] = fb[F_FRAMES]
+        fb[F_RECORDING] = 0
+
+
+@njit(nogil=True, cache=True)
 def _apply_commands(ctl, cmd, fb):
     r = fb[F_CMD_READ]
     w = ctl[K_CMD_WRITE]
@@ -203,7 +220,7 @@ def _apply_commands(ctl, cmd, fb):
             fb[F_PLAYING] = 1
         elif op == CMD_STOP:
             fb[F_PLAYING] = 0
-            fb[F_RECORDING] = 0
+            _record(fb, False)
         elif op == CMD_LOCATE:
             _start_generation(fb, max(0, int(rec[1])))
         elif op == CMD_LOOP:
@@ -213,7 +230,7 @@ def _apply_commands(ctl, cmd, fb):
             # The butler rewrites the ring as the new looped timeline from here on.
             _start_generation(fb, fb[F_POSITION])
         elif op == CMD_RECORD:
-            fb[F_RECORDING] = 1 if rec[1] != 0.0 else 0
+            _record(fb, rec[1] != 0.0)
         r += 1
     fb[F_CMD_READ] = r
 
@@ -962,22 +979,51 @@ def carry_over(old, new):
     fx = min(old[24].shape[0], new[24].shape[0])
     new[24][:fx] = old[24][:fx]
     new[25][:] = old[25]
+    # The Engine copied the capture ring before the swap; the last frames since then
+    # come over here, so a take recording across the growth loses nothing.
+    old_cap = old[20]
+    new_cap = new[20]
+    if old_cap.shape[0] == new_cap.shape[0]:
+        mask = old_cap.shape[0] - 1
+        channels = min(old_cap.shape[1], new_cap.shape[1])
+        end = old[12][F_FRAMES]
+        for k in range(max(0, end - CAPTURE_CARRY), end):
+            j = k & mask
+            for ch in range(channels):
+                new_cap[j, ch] = old_cap[j, ch]
+
+
+def _kernel_fingerprint() -> int:
+    """A number that changes whenever the source of any compiled engine code changes.
+
+    numba re-validates a cached function only against its own file, so machine code
+    cached for callback.py would keep running an old mixer.py, arena.py (offsets) or
+    dsp kernel. Each module compares this with the value it was compiled with.
+    """
+    engine = Path(__file__).resolve().parent
+    files = [engine / "arena.py", engine / "mixer.py", engine / "callback.py"]
+    files += sorted((engine.parent / "dsp").glob("*.py"))
+    digest = 0
+    for path in files:
+        digest = zlib.crc32(path.name.encode() + path.read_bytes(), digest)
+    return digest
+
+
+KERNEL_FINGERPRINT = _kernel_fingerprint()
 
 
 @njit(nogil=True, cache=True)
-def compiled_layout():
-    """The arena layout fingerprint this module's cached machine code was built for."""
-    return A.LAYOUT_HASH
+def compiled_fingerprint():
+    """The kernel fingerprint this module's cached machine code was built for."""
+    return KERNEL_FINGERPRINT
 
 
 def discard_stale_cache(namespace: dict, stamp: Dispatcher) -> bool:
-    """Drop the numba cache of a module's kernels if it predates the arena layout.
+    """Drop the numba cache of a module's kernels if it predates the current sources.
 
-    numba re-validates a cached function only against its own source file, so a
-    change to arena.py would otherwise leave machine code with the old offsets.
     Call before any kernel of the module runs. Returns whether anything was stale.
     """
-    if stamp() == A.LAYOUT_HASH:
+    if stamp() == KERNEL_FINGERPRINT:
         return False
     for value in namespace.values():
         if isinstance(value, Dispatcher) and value.py_func.__module__ == namespace["__name__"]:
@@ -986,4 +1032,4 @@ def discard_stale_cache(namespace: dict, stamp: Dispatcher) -> bool:
     return True
 
 
-discard_stale_cache(globals(), compiled_layout)
+discard_stale_cache(globals(), compiled_fingerprint)
