@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from app.engine.engine import Engine, Feedback
 from app.session import edits, media, store
 from app.session.edits import Change, EditHistory
-from app.session.model import Clip, MediaFile, Project, Track, TrackKind
+from app.session.model import Clip, MediaFile, Project, Take, Track, TrackKind
 from app.ui.arrange.editor import Snap
 from app.ui.arrange.header import HEADER_WIDTH
 from app.ui.arrange.import_panel import ImportPanel
@@ -105,6 +105,9 @@ class MainWindow(QMainWindow):
         self.feedback: Feedback | None = None
         self._last_fb_time = time.monotonic()
         self._locate: tuple[int, float] | None = None  # asked for, until the engine shows it
+        self._shown = 0  # the playhead last shown, so it never steps back while rolling
+        self._recording: tuple[int, list[str]] | None = None  # start, armed track ids
+        self._collect_until = 0.0  # look for finished takes until then
 
         self.runner = TaskRunner(parent=self)
         self.waveforms = WaveformStore(self.runner, self)
@@ -391,6 +394,8 @@ class MainWindow(QMainWindow):
         self.binder = EngineBinder(self.history, self.engine, self.folder, self)
         self.binder.problem.connect(self.say)
         self._locate = (0, time.monotonic())
+        self._shown = 0
+        self.feedback = self.engine.read_feedback()
 
     def _show_format(self) -> None:
         pr = self.project
@@ -399,6 +404,7 @@ class MainWindow(QMainWindow):
                                       f"{pr.meter_num}/{pr.meter_den}  ·  {len(pr.tracks)} tracks")
 
     def _close_project(self) -> None:
+        self._recording = None
         self._import_queue.clear()
         if self._import_task is not None:
             self._import_task.cancel()
@@ -577,6 +583,39 @@ class MainWindow(QMainWindow):
         if self._locate is not None and (abs(fb.position - self._locate[0]) < fb.sample_rate
                                          or now - self._locate[1] > 0.5):
             self._locate = None
+        self._follow_recording(fb, now)
+
+    def _follow_recording(self, fb: Feedback, now: float) -> None:
+        """Grow the clips being recorded; when takes finish, put them in the project."""
+        if self._recording is not None:
+            start, track_ids = self._recording
+            for track_id in track_ids:
+                if any(t.id == track_id for t in self.project.tracks):
+                    self.arrange.show_growing_clip(track_id, start, max(0, fb.position - start))
+            if not fb.recording and now > self._collect_until:
+                for track_id in track_ids:
+                    if any(t.id == track_id for t in self.project.tracks):
+                        self.arrange.show_growing_clip(track_id, start, None)
+                self._recording = None
+                self._collect_until = now + 3.0
+        finished = getattr(self.engine, "finished_takes", None)
+        if finished is None or (self._recording is None and now > self._collect_until):
+            return
+        for take in finished():
+            self.add_recorded_take(take)
+
+    def add_recorded_take(self, rec) -> bool:
+        """A finished take becomes a clip on its track and a take in its take lane, one
+        undo step; its audio file stays whatever happens."""
+        if self.project is None or not any(t.id == rec.track_id for t in self.project.tracks):
+            return False
+        name = Path(rec.media.name or rec.media.path).stem
+        clip = Clip(rec.media.id, rec.position, rec.length, rec.source_offset, name=name)
+        take = Take(rec.media.id, rec.position, rec.length, rec.source_offset,
+                                name=name, xruns=list(rec.xruns),
+                                overruns=list(rec.overruns))
+        return self.push(edits.Compound("Record", [edits.AddClip(rec.track_id, clip, rec.media),
+                                                   edits.AddTake(rec.track_id, take)]))
 
     def position(self) -> int:
         """Where the playhead is now: the last read, moved on by the clock while playing."""
@@ -592,12 +631,15 @@ class MainWindow(QMainWindow):
         on, start, end = fb.loop
         if on and end > start and pos >= end:
             pos = start + (pos - start) % (end - start)
+        if self._shown - rate // 4 < pos < self._shown:
+            return self._shown  # a read a little behind the guess: hold, never step back
         return pos
 
     def _move_playhead(self) -> None:
         if self.project is None:
             return
         pos = self.position()
+        self._shown = pos
         playing = self.feedback is not None and self.feedback.playing
         self.arrange.set_playhead(pos, following=playing)
         self.transport.show_position(pos)
@@ -649,7 +691,13 @@ class MainWindow(QMainWindow):
             self.transport.record_button.setChecked(False)
             self.say("Recording is not available in this version of the engine.")
             return
-        record(True)
+        try:
+            record(True)
+        except Exception as e:  # the engine says why it cannot record (no input, ...)
+            self.transport.record_button.setChecked(False)
+            self.say(f"Cannot record: {e}")
+            return
+        self._recording = (self.position(), [t.id for t in armed])
         if not self.playing():
             self.engine.play()
         self.say(f"Recording on {len(armed)} armed track{'s' if len(armed) != 1 else ''}")
