@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from numba import njit
 
 from app.engine import arena as A
 from app.engine.backends import OfflineBackend
 from app.engine.butler import Butler, fade_curve, make_schedule
+from app.engine.callback import run_root
 from app.engine.compile import PlanError, compile_plan, param_target
 from app.engine.engine import Engine, RenderError
 from app.engine.mixer import process_block
@@ -521,3 +523,43 @@ def test_small_speaker_check_is_mono_and_band_limited_in_the_control_room_only(t
     at = lambda hz: spectrum[np.argmin(np.abs(freqs - hz))]  # noqa: E731
     assert at(60) < 0.1 * at(1000)  # the low tone is far down
     np.testing.assert_allclose(out[:, 0:2], placed(source, 0, 24000), atol=5e-7)  # main intact
+
+
+@njit
+def _spin(root, inp, out, blocks):
+    for _ in range(blocks):
+        run_root(root, inp, out, 0, 0)
+
+
+def test_the_kernel_allocates_nothing_per_block(tmp_path):
+    from numba.core.runtime import _nrt_python, rtsys
+
+    folder = tmp_path / "Song.glassroom"
+    project, _a, _b = _bus_song(folder)
+    project.tracks[2].bus_effect = "reverb"
+    for t in project.tracks[:2]:
+        t.strip.eq[1].gain_db, t.strip.comp_on, t.strip.hpf_on = 3.0, True, True
+    project.cues.append(CueMix("Cue", output=4, sends={project.tracks[0].id: CueSend(0.0)}))
+    project.click = True
+    arena = A.Arena(A.Capacity(8, 4, 2))
+    mapping = compile_plan(project, arena, 0, 2)
+    butler = Butler(arena, RATE)
+    butler.set_schedule(make_schedule(project, folder, mapping.rings, set()))
+    arena.push_command(A.CMD_PLAY)
+    root = A.Root(arena)
+    arena.ctl[A.K_IN_CHANNELS], arena.ctl[A.K_OUT_CHANNELS] = 2, 6
+    inp, out = np.zeros((128, 2), np.float32), np.zeros((128, 6), np.float32)
+    _spin(root.array, inp, out, 1)
+    butler.service()
+    _nrt_python.memsys_enable_stats()
+    counts = []
+    try:
+        for blocks in (1, 200):
+            before = rtsys.get_allocation_stats()
+            _spin(root.array, inp, out, blocks)
+            after = rtsys.get_allocation_stats()
+            counts.append((after.alloc - before.alloc, after.mi_alloc - before.mi_alloc))
+    finally:
+        _nrt_python.memsys_disable_stats()
+    assert arena.fb[A.F_POSITION] > 200 * 128  # it really played
+    assert counts[0] == counts[1]  # only the call's own arguments, never per block
