@@ -277,3 +277,40 @@ def test_recording_never_overwrites_and_needs_an_armed_input(tmp_path, clocked):
     data, _ = sf.read(folder / take.media.path)
     assert len(data) == take.length >= 4800
     assert take.position >= 1000 - BLOCK  # shifted back by the clock's one-block latency
+
+
+def _follow(played: np.ndarray, song: np.ndarray, start: int, loop: tuple[int, int]) -> list[int]:
+    """The timeline frame each played frame came from, stepping +1 or wrapping the loop.
+
+    Fails at the first frame that is neither (a gap, a repeat or a jump).
+    """
+    frames, t = [start], start
+    assert np.array_equal(played[0], song[start])
+    for k in range(1, len(played)):
+        if t + 1 < len(song) and np.array_equal(played[k], song[t + 1]):
+            t += 1
+        elif t + 1 == loop[1] and np.array_equal(played[k], song[loop[0]]):
+            t = loop[0]
+        else:
+            raise AssertionError(f"played frame {k} is not the next frame after {t}")
+        frames.append(t)
+    return frames
+
+
+def test_changing_the_loop_while_playing_is_gapless(tmp_path, clocked):
+    engine, recorder = clocked
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [noise(60000, 2, 28)])
+    song = render(engine, project, folder, 60000)
+    engine.load(project, folder)
+    engine.play()
+    first = wait_for(engine, lambda f: f.position > 3000)
+    engine.set_loop(True, 20000, 22500)  # takes over a little ahead of the play point
+    wait_for(engine, lambda f: f.frames > first.roll_frame + 22500 + 2 * 2500)
+    engine.set_loop(False, 20000, 22500)  # released inside the loop: plays on past it
+    fb = wait_for(engine, lambda f: f.position > 30000)
+    played = recorder.frames(fb.roll_frame, fb.frames - fb.roll_frame)
+    timeline = _follow(played, song, 0, (20000, 22500))
+    assert timeline.count(20000) >= 3  # it looped
+    assert max(timeline) > 30000  # and left the loop when it was switched off
+    assert fb.underrun_frames == 0

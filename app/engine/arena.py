@@ -208,11 +208,11 @@ F_POSITION = 0  # timeline frame of the next block
 F_PLAYING = 1
 F_RECORDING = 2
 F_GEN = 3  # transport generation: bumped at each locate or loop change
-F_SEEK = 4  # timeline frame where the current generation starts
-F_LOOP_ON = 5
+F_SEEK = 4  # timeline frame at ring frame F_BASE (see the mapping below)
+F_LOOP_ON = 5  # the loop as last set (the mapping in use may still be the previous)
 F_LOOP_START = 6
 F_LOOP_END = 7
-F_WRAP = 8  # 1 when this generation wraps at the loop end
+F_WRAP = 8  # 1 when the current mapping wraps at its loop end
 F_CONSUMED = 9  # ring frames read in this generation
 F_CMD_READ = 10  # commands applied (monotonic)
 F_BLOCKS = 11  # kernel calls
@@ -231,7 +231,22 @@ F_REC_TAKE = 23  # takes started so far
 F_REC_START = 24  # stream frame (of the capture ring) where the last take starts
 F_REC_STOP = 25  # ...and where it stopped (-1 while recording)
 F_REC_POSITION = 26  # timeline frame at which the last take started
-FB_SIZE = 32
+# How ring frames map to the timeline: from ring frame F_BASE on, timeline frame
+# F_SEEK + (k - F_BASE), wrapping at F_MAP_LOOP_END back to F_MAP_LOOP_START when
+# F_WRAP. A loop change while rolling "splices" a next mapping in from F_NEXT_BASE
+# (a little ahead, so the butler can rewrite the ring in time) instead of refilling.
+F_BASE = 27
+F_MAP_LOOP_START = 28
+F_MAP_LOOP_END = 29
+F_NEXT_PENDING = 30  # 1 while the next mapping waits for the read point to reach it
+F_NEXT_BASE = 31
+F_NEXT_SEEK = 32
+F_NEXT_WRAP = 33
+F_NEXT_LOOP_START = 34
+F_NEXT_LOOP_END = 35
+F_SPLICES = 36  # bumped (last) each time a next mapping is published
+FB_SIZE = 40
+SPLICE_FRAMES = 2048  # how far ahead of the read point a loop change takes effect
 
 # -- butler ring control -------------------------------------------------------
 

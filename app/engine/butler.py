@@ -139,6 +139,17 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Mapping:
+    """From ring frame `base` on: timeline frame seek + (k - base), looped if `wrap`."""
+
+    base: int
+    seek: int
+    wrap: bool
+    loop_start: int
+    loop_end: int
+
+
+@dataclass(frozen=True)
 class ClipPlay:
     """What the butler needs of one clip: an immutable copy taken at load."""
 
@@ -217,6 +228,8 @@ class Butler:
         self._written = 0
         self._rewrite_from: int | None = None
         self._buf = np.zeros((CHUNK, 2))
+        self._splices = 0
+        self._maps = [Mapping(0, 0, False, 0, 0)]
         self._on_warning = on_warning
         self.warnings: list[str] = []
         self.set_rate(sample_rate, ahead_seconds)
@@ -296,10 +309,18 @@ class Butler:
                 self._gen = gen
                 self._written = 0
                 self._rewrite_from = None
-                self._seek = int(fb[A.F_SEEK])
-                self._wrap = int(fb[A.F_WRAP]) != 0
-                self._loop = (int(fb[A.F_LOOP_START]), int(fb[A.F_LOOP_END]))
+                self._splices = int(fb[A.F_SPLICES])
+                self._maps = [
+                    Mapping(
+                        0,
+                        int(fb[A.F_SEEK]),
+                        int(fb[A.F_WRAP]) != 0,
+                        int(fb[A.F_MAP_LOOP_START]),
+                        int(fb[A.F_MAP_LOOP_END]),
+                    )
+                ]
             size = a.capacity.ring_frames
+            self._take_splice(fb, gen)
             self._rewrite(a, gen)
             while True:
                 if int(fb[A.F_GEN]) != gen:
@@ -336,18 +357,47 @@ class Butler:
             self._write_range(a, k, end)
             k = end
 
+    def _take_splice(self, fb: np.ndarray, gen: int) -> None:
+        """Adopt a loop change the kernel spliced in, and rewrite the ring from there.
+
+        The kernel publishes a splice seqlock-style: F_SPLICES is odd while it
+        writes the fields, so a torn read is recognised and retried next pass.
+        """
+        seen = int(fb[A.F_SPLICES])
+        if seen == self._splices or seen % 2:
+            return
+        new = Mapping(
+            int(fb[A.F_NEXT_BASE]),
+            int(fb[A.F_NEXT_SEEK]),
+            int(fb[A.F_NEXT_WRAP]) != 0,
+            int(fb[A.F_NEXT_LOOP_START]),
+            int(fb[A.F_NEXT_LOOP_END]),
+        )
+        if int(fb[A.F_SPLICES]) != seen or int(fb[A.F_GEN]) != gen:
+            return
+        self._splices = seen
+        consumed = int(fb[A.F_CONSUMED])
+        kept = [m for m in self._maps if m.base < new.base]
+        current = [m for m in kept if m.base <= consumed][-1:]
+        self._maps = current + [m for m in kept if m.base > consumed] + [new]
+        if self._rewrite_from is None or new.base < self._rewrite_from:
+            self._rewrite_from = new.base
+
     def _segments(self, k0: int, k1: int) -> list[tuple[int, int, int]]:
         """(timeline start, frames, offset into the chunk) for ring frames [k0, k1)."""
         out = []
         k = k0
-        start, end = self._loop
         while k < k1:
-            t = self._seek + k
-            if self._wrap and t >= end:
-                t = start + (t - end) % (end - start)
+            i = max(j for j, m in enumerate(self._maps) if m.base <= k or j == 0)
+            m = self._maps[i]
             run = k1 - k
-            if self._wrap and t < end:
-                run = min(run, end - t)
+            if i + 1 < len(self._maps):
+                run = min(run, self._maps[i + 1].base - k)
+            t = m.seek + (k - m.base)
+            if m.wrap and t >= m.loop_end:
+                t = m.loop_start + (t - m.loop_end) % (m.loop_end - m.loop_start)
+            if m.wrap and t < m.loop_end:
+                run = min(run, m.loop_end - t)
             out.append((t, run, k - k0))
             k += run
         return out

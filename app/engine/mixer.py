@@ -169,30 +169,105 @@ DELAY_DAMP = 0.3
 
 
 @njit(nogil=True, cache=True)
+def map_frame(base, seek, wrap, loop_start, loop_end, k):
+    """Timeline frame of ring frame k under one mapping (see arena.F_BASE)."""
+    t = seek + (k - base)
+    if wrap != 0 and t >= loop_end:
+        t = loop_start + (t - loop_end) % (loop_end - loop_start)
+    return t
+
+
+@njit(nogil=True, cache=True)
 def timeline_frame(fb, k):
     """The timeline frame of ring frame k of the current transport generation.
 
     The butler writes the rings with the same mapping, which is what keeps a loop
     wrap gapless and sample-exact.
     """
-    t = fb[F_SEEK] + k
-    if fb[F_WRAP] != 0:
-        end = fb[F_LOOP_END]
-        if t >= end:
-            length = end - fb[F_LOOP_START]
-            t = fb[F_LOOP_START] + (t - end) % length
-    return t
+    if fb[A.F_NEXT_PENDING] != 0 and k >= fb[A.F_NEXT_BASE]:
+        return map_frame(
+            fb[A.F_NEXT_BASE],
+            fb[A.F_NEXT_SEEK],
+            fb[A.F_NEXT_WRAP],
+            fb[A.F_NEXT_LOOP_START],
+            fb[A.F_NEXT_LOOP_END],
+            k,
+        )
+    return map_frame(
+        fb[A.F_BASE], fb[F_SEEK], fb[F_WRAP], fb[A.F_MAP_LOOP_START], fb[A.F_MAP_LOOP_END], k
+    )
+
+
+@njit(nogil=True, cache=True)
+def _run(fb, k, most):
+    """(timeline frame of ring frame k, frames from k that map contiguously, <= most)."""
+    run = most
+    if fb[A.F_NEXT_PENDING] != 0 and k < fb[A.F_NEXT_BASE]:
+        run = min(run, fb[A.F_NEXT_BASE] - k)
+    t = timeline_frame(fb, k)
+    if fb[A.F_NEXT_PENDING] != 0 and k >= fb[A.F_NEXT_BASE]:
+        wrap, end = fb[A.F_NEXT_WRAP], fb[A.F_NEXT_LOOP_END]
+    else:
+        wrap, end = fb[F_WRAP], fb[A.F_MAP_LOOP_END]
+    if wrap != 0 and t < end:
+        run = min(run, end - t)
+    return t, run
+
+
+@njit(nogil=True, cache=True)
+def _wraps(fb, frame):
+    """Whether a mapping starting at `frame` wraps under the loop as now set."""
+    return fb[F_LOOP_ON] != 0 and fb[F_LOOP_END] > fb[F_LOOP_START] and frame < fb[F_LOOP_END]
 
 
 @njit(nogil=True, cache=True)
 def _start_generation(fb, frame):
     # The generation is bumped last: the butler reads it first, then the rest.
     fb[F_SEEK] = frame
+    fb[A.F_BASE] = 0
     fb[F_CONSUMED] = 0
     fb[F_POSITION] = frame
-    wraps = fb[F_LOOP_ON] != 0 and fb[F_LOOP_END] > fb[F_LOOP_START] and frame < fb[F_LOOP_END]
-    fb[F_WRAP] = 1 if wraps else 0
+    fb[F_WRAP] = 1 if _wraps(fb, frame) else 0
+    fb[A.F_MAP_LOOP_START] = fb[F_LOOP_START]
+    fb[A.F_MAP_LOOP_END] = fb[F_LOOP_END]
+    fb[A.F_NEXT_PENDING] = 0
     fb[F_GEN] += 1
+
+
+@njit(nogil=True, cache=True)
+def _splice(fb):
+    """Let the loop as now set take over a little ahead of the read point, gaplessly.
+
+    A splice still waiting is replaced at the same ring frame, so what the butler
+    rewrites for it stays where the kernel expects it.
+    """
+    if fb[A.F_NEXT_PENDING] != 0:
+        base = fb[A.F_NEXT_BASE]
+    else:
+        base = fb[F_CONSUMED] + A.SPLICE_FRAMES
+    fb[A.F_SPLICES] += 1  # odd: the fields below are being written
+    seek = map_frame(
+        fb[A.F_BASE], fb[F_SEEK], fb[F_WRAP], fb[A.F_MAP_LOOP_START], fb[A.F_MAP_LOOP_END], base
+    )
+    fb[A.F_NEXT_BASE] = base
+    fb[A.F_NEXT_SEEK] = seek
+    fb[A.F_NEXT_WRAP] = 1 if _wraps(fb, seek) else 0
+    fb[A.F_NEXT_LOOP_START] = fb[F_LOOP_START]
+    fb[A.F_NEXT_LOOP_END] = fb[F_LOOP_END]
+    fb[A.F_NEXT_PENDING] = 1
+    fb[A.F_SPLICES] += 1  # even: published
+
+
+@njit(nogil=True, cache=True)
+def _promote(fb):
+    """Make the spliced mapping current once the read point has reached it."""
+    if fb[A.F_NEXT_PENDING] != 0 and fb[F_CONSUMED] >= fb[A.F_NEXT_BASE]:
+        fb[F_SEEK] = fb[A.F_NEXT_SEEK]
+        fb[A.F_BASE] = fb[A.F_NEXT_BASE]
+        fb[F_WRAP] = fb[A.F_NEXT_WRAP]
+        fb[A.F_MAP_LOOP_START] = fb[A.F_NEXT_LOOP_START]
+        fb[A.F_MAP_LOOP_END] = fb[A.F_NEXT_LOOP_END]
+        fb[A.F_NEXT_PENDING] = 0
 
 
 @njit(nogil=True, cache=True)
@@ -210,7 +285,8 @@ def _record(fb, on):
 
 
 @njit(nogil=True, cache=True)
-def _apply_commands(ctl, cmd, fb):
+def _apply_commands(ctl, cmd, fb, ring_ctl):
+    _promote(fb)
     r = fb[F_CMD_READ]
     w = ctl[K_CMD_WRITE]
     while r < w:
@@ -227,8 +303,11 @@ def _apply_commands(ctl, cmd, fb):
             fb[F_LOOP_ON] = 1 if rec[1] != 0.0 else 0
             fb[F_LOOP_START] = int(rec[2])
             fb[F_LOOP_END] = int(rec[3])
-            # The butler rewrites the ring as the new looped timeline from here on.
-            _start_generation(fb, fb[F_POSITION])
+            if fb[F_PLAYING] != 0 and ring_ctl[R_READY_GEN] == fb[F_GEN]:
+                _splice(fb)
+            else:
+                # Nothing is rolling: refill the ring as the new looped timeline.
+                _start_generation(fb, fb[F_POSITION])
         elif op == CMD_RECORD:
             _record(fb, rec[1] != 0.0)
         r += 1
@@ -289,10 +368,7 @@ def _click_block(fb, start, n, cr_p, sr, buf):
     """The metronome for the block's timeline frames (split where a loop wraps)."""
     i = 0
     while i < n:
-        t = timeline_frame(fb, start + i)
-        run = n - i
-        if fb[F_WRAP] != 0 and t < fb[F_LOOP_END]:
-            run = min(run, fb[F_LOOP_END] - t)
+        t, run = _run(fb, start + i, n - i)
         click_render(
             buf[i : i + run, 0],
             run,
@@ -784,7 +860,7 @@ def process_block(
     for i in range(n):
         for ch in range(out.shape[1]):
             out[i, ch] = 0.0
-    _apply_commands(ctl, cmd, fb)
+    _apply_commands(ctl, cmd, fb, ring_ctl)
     if n == 0:
         return
     _capture(capture, inp, fb[F_FRAMES], n)
