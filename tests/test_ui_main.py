@@ -233,3 +233,243 @@ def test_shut_down_keeps_unsaved_work_in_recovery(window, qtbot, tmp_path) -> No
     assert not window.isVisible()
     assert store.recovery_newer(folder)
     assert [t.name for t in store.read_recovery(folder).tracks] == ["bass"]
+
+
+# -- the full window with an engine: import targets, settings, big sessions, screenshots --
+
+from PySide6.QtCore import QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+from app.engine.engine import Engine  # noqa: E402
+from app.session import edits as E  # noqa: E402
+from app.session.model import Clip, Track  # noqa: E402
+
+RATE = 48000
+
+
+@pytest.fixture(scope="module")
+def engine():
+    eng = Engine()
+    eng.open("clock")
+    yield eng
+    eng.close()
+
+
+@pytest.fixture
+def settings(tmp_path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def full(qtbot, engine, settings):
+    apply_theme(QApplication.instance())
+    win = MainWindow(engine=engine, settings=settings)
+    win.resize(1500, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    if win.history is not None:
+        win.history.mark_clean()
+    win.close()
+    win.deleteLater()
+
+
+def _drop(win: MainWindow, paths: list[Path], at: QPoint) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(at, *args)
+    QApplication.sendEvent(win, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(win, QDropEvent(QPointF(at), *args))
+
+
+def test_drop_onto_a_lane_lands_there_and_a_folder_is_refused(full, qtbot, tmp_path) -> None:
+    folder = tmp_path / "Drop.glassroom"
+    store.create_project(folder)
+    full.open_folder(folder)
+    full.import_files([_tone(tmp_path / "bed.wav", 2.0)])
+    qtbot.waitUntil(lambda: not full.importing(), timeout=WAIT_MS)
+    lane = full.arrange.lanes()[0]
+    full.arrange.editor.snap_on = False
+    x = int(full.arrange.scale.x_of(RATE))
+    at = lane.mapTo(full, QPoint(x, lane.height() // 2))
+    _drop(full, [_tone(tmp_path / "overdub.wav")], at)
+    qtbot.waitUntil(lambda: not full.importing(), timeout=WAIT_MS)
+    track = full.project.tracks[0]
+    assert len(full.project.tracks) == 1 and len(track.clips) == 2
+    assert track.clips[1].position == pytest.approx(RATE, abs=full.arrange.scale.frames_per_pixel)
+    a_folder = tmp_path / "stems"
+    a_folder.mkdir()
+    _drop(full, [a_folder], at)
+    qtbot.waitUntil(lambda: not full.importing(), timeout=WAIT_MS)
+    assert any("is a folder" in e for e in full.import_errors)
+    assert "is a folder" in full.last_message.text()
+    full.last_message.close()
+
+
+def test_a_hundred_files_import_one_by_one_with_a_row_each_and_cancel(full, qtbot,
+                                                                       tmp_path) -> None:
+    folder = tmp_path / "Many.glassroom"
+    store.create_project(folder)
+    full.open_folder(folder)
+    src = tmp_path / "many"
+    src.mkdir()
+    t = np.arange(2400) / RATE
+    files = []
+    for i in range(100):
+        path = src / f"hit{i:03d}.wav"
+        sf.write(path, 0.3 * np.sin(2 * np.pi * (200 + i) * t), RATE)
+        files.append(path)
+    (src / "broken.wav").write_bytes(b"RIFF0000WAVEjunk")
+    full.import_files([*files, src / "broken.wav"])
+    assert len(full.import_panel.rows) == 101 and full.import_dock.isVisible()
+    last_job = max(full.import_panel.rows)
+    full.cancel_import(last_job - 1)  # a queued one: never imported
+    qtbot.waitUntil(lambda: not full.importing(), timeout=WAIT_MS)
+    assert len(full.project.tracks) == 99
+    assert full.import_panel.rows[last_job - 1].state.text() == "cancelled"
+    assert any("broken.wav" in e for e in full.import_errors)
+    assert full.import_panel.problems() and "broken.wav" in full.import_panel.problems()[0]
+    full.last_message.close()
+
+
+def test_recent_projects_and_layout_survive_a_restart(qtbot, engine, settings, tmp_path,
+                                                     demo_master) -> None:
+    first = MainWindow(engine=engine, settings=settings)
+    first.resize(1111, 777)
+    first.show()
+    qtbot.waitExposed(first)
+    first.open_folder(demo_master)
+    first.history_dock.show()
+    first.close()
+    assert str(demo_master.resolve()) in first.recent_projects()
+    second = MainWindow(engine=engine, settings=settings)
+    assert second.restore_layout()
+    second.show()
+    qtbot.waitExposed(second)
+    assert second.size().width() > 0 and second.settings.value("window/state")
+    assert second.history_dock.isVisible()
+    second._fill_recent()
+    assert [a.text() for a in second.recent_menu.actions()][0] == str(demo_master.resolve())
+    second.close()
+
+
+def test_new_save_as_history_mixer_and_export(full, qtbot, tmp_path, demo_copy) -> None:
+    assert full.new_project(tmp_path / "Fresh.glassroom")
+    assert full.project.tracks == []
+    assert full.open_folder(demo_copy)
+    full.arrange.editor.select(full.project.tracks[0].clips[0].id)
+    full.arrange.editor.delete()
+    assert "Delete clip" in full.undo_action.text()
+    full.toggle_history()
+    assert full.history_dock.isVisible() and full.history_view.model().rowCount() == 2
+    task = full.save_as(tmp_path / "Copy.glassroom")
+    assert task is not None
+    qtbot.waitUntil(lambda: full.folder == tmp_path / "Copy.glassroom", timeout=WAIT_MS)
+    copy = store.open_project(tmp_path / "Copy.glassroom")
+    assert not copy.placeholders and len(copy.project.tracks[0].clips) == 0
+    assert len(store.open_project(demo_copy).project.tracks[0].clips) == 1  # untouched
+    mixer = full.open_mixer()
+    qtbot.waitUntil(lambda: mixer.isVisible(), timeout=WAIT_MS)
+    full.play_stop()
+    qtbot.waitUntil(lambda: any(m.peak > 0.01 for m in full.feedback.meters.values()),
+                    timeout=WAIT_MS)
+    full.stop()
+    dialog = full.open_export()
+    assert dialog is not None and dialog.isVisible()
+    dialog.close()
+    mixer.close()
+
+
+def test_quitting_with_unsaved_changes_asks(full, qtbot, demo_copy) -> None:
+    full.open_folder(demo_copy)
+    full.push(E.SetTempo(100.0))
+
+    def answer(button) -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            box.button(button).click()
+
+    QTimer.singleShot(200, lambda: answer(QMessageBox.StandardButton.Cancel))
+    assert not full.close()  # cancelled: still open, nothing lost
+    assert full.isVisible() and full.project.tempo == 100.0
+    QTimer.singleShot(200, lambda: answer(QMessageBox.StandardButton.Save))
+    assert full.close()
+    assert store.open_project(demo_copy).project.tempo == 100.0
+
+
+def _big_session(folder: Path, demo: Path, tracks: int) -> Path:
+    """`tracks` audio tracks built from the demo's stems, clips spread along the song."""
+    shutil.copytree(demo, folder)
+    opened = store.open_project(folder)
+    project = opened.project
+    history = E.EditHistory(project)
+    stems = [t.clips[0] for t in project.tracks if t.clips]
+    for i in range(tracks - len(stems)):
+        src = stems[i % len(stems)]
+        track = Track(f"{['Gtr', 'Vox', 'Perc', 'Synth', 'Str'][i % 5]} {i // 5 + 1}",
+                      colour=E.tracks.TRACK_COLOURS[i % 8])
+        history.apply(E.AddTrack(track, len(project.tracks) - 1))
+        for k in range(3):
+            start = (k * 22 + i % 7) * RATE
+            history.apply(E.AddClip(track.id, Clip(src.media, start, 16 * RATE,
+                                                   source_offset=((i * 3 + k * 5) % 40) * RATE,
+                                                   name=f"{track.name} {k + 1}")))
+    store.save_project(project, folder)
+    return folder
+
+
+def test_200_tracks_open_scroll_and_edit(full, qtbot, tmp_path, demo_master) -> None:
+    folder = _big_session(tmp_path / "Big.glassroom", demo_master, 200)
+    assert full.open_folder(folder)
+    assert len(full.arrange.lanes()) == 201
+    bar = full.arrange.scroll.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    full.arrange.zoom(0.01)
+    track = full.project.tracks[150]
+    full.arrange.editor.select(track.clips[0].id)
+    full.arrange.editor.delete()
+    assert len(track.clips) == 2
+    full.grab()
+
+
+def test_screenshots_empty_demo_and_a_32_track_session_mid_edit(full, qtbot, tmp_path,
+                                                                demo_master) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    empty = tmp_path / "Empty.glassroom"
+    store.create_project(empty)
+    full.open_folder(empty)
+    assert full.grab().save(str(OUT / "arrange_empty.png"))
+    full.open_folder(demo_master)
+    qtbot.waitUntil(lambda: _peaks_ready(full), timeout=WAIT_MS)
+    full.locate(RATE * 20)
+    QTest_wait(qtbot)
+    assert full.grab().save(str(OUT / "arrange_demo.png"))
+    folder = _big_session(tmp_path / "Session32.glassroom", demo_master, 32)
+    full.open_folder(folder)
+    qtbot.waitUntil(lambda: _peaks_ready(full), timeout=WAIT_MS)
+    p = full.project
+    ed = full.arrange.editor
+    ed.select(p.tracks[6].clips[1].id)
+    ed.select(p.tracks[7].clips[1].id, extend=True)
+    ed.move([c.id for _, c in ed.selected()], RATE * 2)
+    ed.split(p.tracks[7].clips[1].position + RATE * 5)
+    full.push(E.AddMarker("Verse 2", RATE * 40))
+    full.push(E.SetLoop(RATE * 16, RATE * 32, True))
+    full.arrange.editor.set_fades(p.tracks[5].clips[0].id, fade_in=RATE * 3, fade_out=RATE * 2)
+    full.arrange.headers()[2].arm.click()
+    full.arrange.headers()[3].solo.click()
+    full.locate(RATE * 26)
+    full.arrange.selection_changed()
+    QTest_wait(qtbot)
+    image = full.grab().toImage()
+    assert image.save(str(OUT / "arrange_32_tracks_mid_edit.png"))
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 17)
+               for y in range(0, image.height(), 13)}
+    assert len(colours) > 80
+
+
+def QTest_wait(qtbot) -> None:  # noqa: N802
+    qtbot.wait(120)  # two feedback reads, so meters and the playhead show

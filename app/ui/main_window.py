@@ -454,7 +454,7 @@ class MainWindow(QMainWindow):
                        "name.", QMessageBox.Icon.Warning)
             return None
         source, text = self.folder, store.project_to_text(self.project)
-        project = store.project_from_text(text)
+        project, _warnings = store.project_from_text(text)
 
         def work(progress, cancelled):
             folder.mkdir(parents=True, exist_ok=True)

@@ -138,6 +138,8 @@ class ArrangeView(QWidget):
 
     def set_project(self, project: Project | None) -> None:
         """Show `project` (None: empty), zoomed out to the whole session."""
+        self.project = None
+        self.rebuild()  # a new project never reuses the old one's rows
         self.project = project
         self.takes_open.clear()
         self.editor.set_project(project)
@@ -170,43 +172,59 @@ class ArrangeView(QWidget):
         self.ruler.update()
 
     def rebuild(self) -> None:
-        """Recreate the rows after tracks were added, removed or reordered."""
+        """Put the rows in the project's order after tracks were added, removed, reordered
+        or resized. Rows of tracks that are still there are kept, so adding one track to
+        two hundred builds one row, not two hundred and one."""
         scroll_y = self.scroll.verticalScrollBar().value()
         self.rows.setUpdatesEnabled(False)
-        for widget in (*self._lanes, *self._headers):
-            widget.setParent(None)
-            widget.deleteLater()
         while self.rows_layout.count() > 2:  # the rows, then the hint and the stretch
-            item = self.rows_layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
-        self._lanes, self._headers = [], []
+            self.rows_layout.takeAt(0)
         self._layout_key = self._key()
-        if self.project is None:
-            self.rows.setUpdatesEnabled(True)
-            return
-        self.takes_open &= {t.id for t in self.project.tracks}
-        for i, track in enumerate(self.project.tracks):
-            row = QWidget()
-            row_layout = QHBoxLayout(row)
-            row_layout.setContentsMargins(0, 0, 0, 0)
-            row_layout.setSpacing(0)
-            lane = TrackLane(self.project, track, self.scale, self.store, i, view=self)
-            header = TrackHeader(self.project, track, view=self, height=lane.height(),
-                                 inputs=self.inputs)
-            row_layout.addWidget(header)
-            row_layout.addWidget(lane, 1)
+        keep: dict[str, QWidget] = {}
+        lanes, headers = [], []
+        tracks = self.project.tracks if self.project is not None else []
+        if self.project is not None:
+            self.takes_open &= {t.id for t in tracks}
+        old = {lane.track.id: (lane, header, lane.parentWidget())
+               for lane, header in zip(self._lanes, self._headers, strict=True)}
+        for i, track in enumerate(tracks):
+            cached = old.get(track.id)
+            want = lane_height(track, track.id in self.takes_open)
+            if (cached is not None and cached[0].track is track and cached[0].height() == want
+                    and cached[0].takes_open == (track.id in self.takes_open)):
+                lane, header, row = cached
+                if lane.index != i:
+                    lane.index = i
+                    lane.update()
+                header.refresh()
+            else:
+                row = QWidget()
+                row_layout = QHBoxLayout(row)
+                row_layout.setContentsMargins(0, 0, 0, 0)
+                row_layout.setSpacing(0)
+                lane = TrackLane(self.project, track, self.scale, self.store, i, view=self)
+                header = TrackHeader(self.project, track, view=self, height=lane.height(),
+                                     inputs=self.inputs)
+                row_layout.addWidget(header)
+                row_layout.addWidget(lane, 1)
+                lane.installEventFilter(self)
+                for media_id in lane.media_ids():
+                    if media_id in self.project.media:
+                        self.store.request(self.project.media[media_id])
+            keep[track.id] = row
             self.rows_layout.insertWidget(i, row)
-            self._headers.append(header)
-            self._lanes.append(lane)
-            lane.installEventFilter(self)
-            for media_id in lane.media_ids():
-                if media_id in self.project.media:
-                    self.store.request(self.project.media[media_id])
-        self.drop_hint.setVisible(len(self.project.tracks) < 12)
+            lanes.append(lane)
+            headers.append(header)
+        for track_id, (_lane, _header, row) in old.items():
+            if keep.get(track_id) is not row:
+                row.setParent(None)
+                row.deleteLater()
+        self._lanes, self._headers = lanes, headers
+        self.drop_hint.setVisible(len(tracks) < 12)
         self.rows.setUpdatesEnabled(True)
         self.scroll.verticalScrollBar().setValue(scroll_y)
-        self.scale.set_session_frames(self.project.length())
+        if self.project is not None:
+            self.scale.set_session_frames(self.project.length())
         self.ruler.update()
 
     def lanes(self) -> list[TrackLane]:
