@@ -222,9 +222,10 @@ class TrackLane(QWidget):
                 p.setBrush(QColor("#f2f4f7"))
                 p.drawRect(QRectF(handle_x - 3 if not inward else handle_x - 1, body.top(),
                                   4, 4))
-        if body.width() > 6 * HANDLE_PX and self.track.height >= MIN_TITLE_LANE:
+        show_gain = self._selected(clip) or abs(clip.gain_db) >= 0.05
+        if show_gain and body.width() > 6 * HANDLE_PX and self.track.height >= MIN_TITLE_LANE:
             gain_y = self._gain_y(clip, body)
-            p.setPen(QPen(QColor(255, 255, 255, 70), 1, Qt.PenStyle.DashLine))
+            p.setPen(QPen(QColor(255, 255, 255, 110), 1, Qt.PenStyle.DashLine))
             p.drawLine(QPointF(body.left() + 2, gain_y), QPointF(body.right() - 2, gain_y))
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
 
