@@ -84,8 +84,6 @@ P_POST_CUE = 47  # kernel-owned: fader x (1 - mute) last applied to post-fader c
 P_SENDS = 48  # MAX_SENDS linear send levels
 PARAMS_PER_STRIP = P_SENDS + MAX_SENDS  # 56
 
-# Parameters that ramp across a block; everything else is taken as it stands.
-RAMPED = (P_TRIM, P_POLARITY, P_FADER, *range(P_SENDS, P_SENDS + MAX_SENDS))
 
 # -- per-strip DSP state (dsp_state rows), kernel-owned -------------------------------
 
@@ -324,9 +322,6 @@ class Capacity:
     ring_frames: int = DEFAULT_RING_FRAMES
     inputs: int = 8  # device input channels kept in the capture ring
     fx: int = 2  # built-in reverb/delay returns
-
-    def fits(self, strips: int, tracks: int, cues: int) -> bool:
-        return strips <= self.strips and tracks <= self.tracks and cues <= self.cues
 
     def grown_for(self, strips: int, tracks: int, cues: int) -> Capacity:
         """A capacity with room for the given counts, doubling so growth stays rare."""
