@@ -25,10 +25,14 @@ from app.engine.engine import Engine, RenderError
 from app.engine.mixer import process_block
 from app.session import store
 from app.session.model import (
+    AutomationLane,
+    AutomationMode,
+    AutomationPoint,
     Clip,
     CueMix,
     CueSend,
     FadeShape,
+    Interp,
     MediaFile,
     Project,
     Send,
@@ -563,3 +567,39 @@ def test_the_kernel_allocates_nothing_per_block(tmp_path):
         _nrt_python.memsys_disable_stats()
     assert arena.fb[A.F_POSITION] > 200 * 128  # it really played
     assert counts[0] == counts[1]  # only the call's own arguments, never per block
+
+
+def test_automation_plays_fader_mute_and_cue_level_while_rolling(tmp_path, engine):
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [np.full((48000, 1), 0.5, np.float32)])
+    track = project.tracks[0]
+    cue = CueMix("Cue", output=4, sends={track.id: CueSend(0.0)})
+    project.cues.append(cue)
+    hold = Interp.HOLD
+    track.automation = [
+        AutomationLane("fader_db", [AutomationPoint(0, 0.0, hold), AutomationPoint(12000, -6.0)]),
+        AutomationLane("mute", [AutomationPoint(0, 0.0, hold), AutomationPoint(36000, 1.0)]),
+        AutomationLane(
+            f"cue.{cue.id}.level_db", [AutomationPoint(0, 0.0), AutomationPoint(24000, -120.0)]
+        ),
+    ]
+    block = 128
+    level = 0.5 * CENTRE
+    got = render(engine, project, folder, 48000)[:, 0]
+    np.testing.assert_allclose(got[: 12000 // block * block], level, rtol=1e-6)
+    np.testing.assert_allclose(
+        got[12000 // block * block + block : 36000 // block * block],
+        level * 10 ** (-6 / 20),
+        rtol=1e-6,
+    )
+    assert not got[36000 // block * block + block :].any()
+
+    out = run_kernel(project, folder, 30000)
+    cue_left = out[:, 4].astype(np.float64)
+    assert cue_left[0] > 0.99 * level  # starts at 0 dB
+    half_way = 20 * np.log10(cue_left[12000] / level)
+    assert half_way == pytest.approx(-60.0, abs=0.7)  # a straight line in dB
+    assert not cue_left[24000 // block * block + block :].any()
+
+    track.automation_mode = AutomationMode.OFF
+    np.testing.assert_allclose(render(engine, project, folder, 48000)[:, 0], level, rtol=1e-6)

@@ -166,7 +166,20 @@ H_MASTER = 1  # strip index of the master
 H_CUES = 2
 H_MAIN_OUT = 3  # first output channel of the main pair
 H_CR_OUT = 4  # first output channel of the control-room pair
+H_LANES = 5  # automation lanes in this plan
 PLAN_HEAD = 8
+
+# Automation lanes (plan_lanes rows) and their points (plan_points rows: time, value,
+# 1 for hold / 0 for a linear ramp to the next point), played while rolling.
+L_ON_CUE = 0  # 0: a strip parameter, 1: a cue send
+L_STRIP = 1  # strip index
+L_CUE = 2  # cue index (cue sends)
+L_OFFSET = 3  # strip parameter offset, or C_LEVEL / C_PAN
+L_CONVERT = 4  # how a lane value becomes the stored number: CONVERT_*
+L_FIRST = 5  # first row in plan_points
+L_COUNT = 6  # points
+PLAN_LANE = 8
+CONVERT_RAW, CONVERT_GAIN, CONVERT_FLAG, CONVERT_POLARITY = 0, 1, 2, 3
 
 S_KIND = 0  # 0 audio, 1 bus, 2 master
 S_RING = 1  # playback ring index, -1 none
@@ -305,11 +318,15 @@ ARRAYS = (
     "tp_state",
     "fx_state",
     "room_state",
+    "plan_lanes",
+    "plan_points",
 )
 
 # dims: the capacities, so the callback can rebuild every shape from one array.
-D_STRIPS, D_TRACKS, D_CUES, D_RING, D_MAX_BLOCK, D_INPUTS, D_FX, D_FX_SIZE = range(8)
-DIMS = 8
+D_STRIPS, D_TRACKS, D_CUES, D_RING, D_MAX_BLOCK, D_INPUTS, D_FX, D_FX_SIZE, D_LANES, D_POINTS = (
+    range(10)
+)
+DIMS = 16
 
 
 @dataclass(frozen=True)
@@ -322,8 +339,12 @@ class Capacity:
     ring_frames: int = DEFAULT_RING_FRAMES
     inputs: int = 8  # device input channels kept in the capture ring
     fx: int = 2  # built-in reverb/delay returns
+    lanes: int = 32  # automation lanes
+    points: int = 8192  # automation points over all lanes
 
-    def grown_for(self, strips: int, tracks: int, cues: int) -> Capacity:
+    def grown_for(
+        self, strips: int, tracks: int, cues: int, lanes: int = 0, points: int = 0
+    ) -> Capacity:
         """A capacity with room for the given counts, doubling so growth stays rare."""
 
         def grow(have: int, need: int) -> int:
@@ -338,6 +359,8 @@ class Capacity:
             self.ring_frames,
             self.inputs,
             self.fx,
+            grow(self.lanes, lanes),
+            grow(self.points, points),
         )
 
 
@@ -363,6 +386,8 @@ class Arena:
         self.dims[D_INPUTS] = capacity.inputs
         self.dims[D_FX] = capacity.fx
         self.dims[D_FX_SIZE] = FX_SIZE
+        self.dims[D_LANES] = capacity.lanes
+        self.dims[D_POINTS] = capacity.points
         self.strip_p = np.zeros((2, s, PARAMS_PER_STRIP))
         self.cue_p = np.zeros((2, c, s, CUE_PARAMS))
         self.cuehead_p = np.zeros((2, c, CUEHEAD_PARAMS))
@@ -388,6 +413,8 @@ class Arena:
         self.tp_state = np.zeros((2, TP_STATE_SIZE))
         self.fx_state = np.zeros((capacity.fx, FX_SIZE))
         self.room_state = np.zeros(ROOM_STATE)
+        self.plan_lanes = np.zeros((2, capacity.lanes, PLAN_LANE), np.int64)
+        self.plan_points = np.zeros((2, capacity.points, 3))
         self.ring_ctl[R_READY_GEN] = -1
         self._init_defaults()
         self.table = np.array([getattr(self, name).ctypes.data for name in ARRAYS], np.int64)

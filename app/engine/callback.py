@@ -87,6 +87,8 @@ def _views(table_address):
         carray(_address_as_pointer(tbl[23]), (2, A.TP_STATE_SIZE), dtype=f8),
         carray(_address_as_pointer(tbl[24]), (dims[A.D_FX], dims[A.D_FX_SIZE]), dtype=f8),
         carray(_address_as_pointer(tbl[25]), A.ROOM_STATE, dtype=f8),
+        carray(_address_as_pointer(tbl[26]), (2, dims[A.D_LANES], A.PLAN_LANE), dtype=i8),
+        carray(_address_as_pointer(tbl[27]), (2, dims[A.D_POINTS], 3), dtype=f8),
     )
 
 
@@ -135,6 +137,8 @@ def run_root(root, inp, out, flags, device_time_us):
             v[23],
             v[24],
             v[25],
+            v[26],
+            v[27],
             inp[done : done + m],
             out[done : done + m],
             flags,

@@ -16,8 +16,10 @@ from typing import Any
 
 from app.engine import arena as A
 from app.session.model import (
+    AutomationMode,
     ControlRoom,
     EqKind,
+    Interp,
     MonitorMode,
     Project,
     SoloMode,
@@ -158,6 +160,77 @@ class PlanMap:
         return len(self.strips), len(self.rings), len(self.cues)
 
 
+PLAYED_MODES = (AutomationMode.READ, AutomationMode.TOUCH, AutomationMode.LATCH)
+
+
+def automation_counts(project: Project) -> tuple[int, int]:
+    """(lanes, points) of automation the engine plays for a project."""
+    lanes = [
+        lane
+        for t in project.all_tracks()
+        if t.automation_mode in PLAYED_MODES
+        for lane in t.automation
+        if lane.points
+    ]
+    return len(lanes), sum(len(lane.points) for lane in lanes)
+
+
+def _automation_target(track: Track, path: str, m: PlanMap) -> tuple[int, int, int, int] | None:
+    """(on a cue, cue index, offset, conversion) of an automated parameter, or None."""
+    parts = path.split(".")
+    if parts[0] == "cue":
+        if len(parts) != 3 or parts[1] not in m.cues or parts[2] not in ("level_db", "pan"):
+            return None
+        if parts[2] == "level_db":
+            return 1, m.cues[parts[1]], A.C_LEVEL, A.CONVERT_GAIN
+        return 1, m.cues[parts[1]], A.C_PAN, A.CONVERT_RAW
+    if path in _SIMPLE:
+        offset, convert = _SIMPLE[path]
+        if path == "invert":
+            return 0, 0, offset, A.CONVERT_POLARITY
+        kind = {db_to_gain: A.CONVERT_GAIN, _flag: A.CONVERT_FLAG}.get(convert, A.CONVERT_RAW)
+        return 0, 0, offset, kind
+    if len(parts) == 3 and parts[0] == "eq" and parts[2] in ("enabled", "freq", "gain_db", "q"):
+        band = int(parts[1])
+        if not 0 <= band < A.EQ_BANDS:
+            return None
+        offset = A.P_EQ + band * A.EQ_FIELDS + _EQ_FIELDS[parts[2]][0]
+        return 0, 0, offset, A.CONVERT_FLAG if parts[2] == "enabled" else A.CONVERT_RAW
+    if len(parts) == 3 and parts[0] == "sends" and parts[2] == "level_db":
+        k = int(parts[1])
+        if 0 <= k < min(len(track.strip.sends), A.MAX_SENDS) and track.strip.sends[k].enabled:
+            return 0, 0, A.P_SENDS + k, A.CONVERT_GAIN
+    return None
+
+
+def _write_automation(project: Project, arena: A.Arena, p: int, m: PlanMap) -> None:
+    lanes: list[tuple[int, ...]] = []
+    points: list[tuple[float, float, float]] = []
+    for t in project.all_tracks():
+        if t.automation_mode not in PLAYED_MODES:
+            continue
+        for lane in t.automation:
+            if not lane.points:
+                continue
+            target = _automation_target(t, lane.param, m)
+            if target is None:
+                m.warnings.append(f"{t.name}: automation of {lane.param!r} cannot be played")
+                continue
+            on_cue, cue, offset, convert = target
+            lanes.append(
+                (on_cue, m.strips[t.id], cue, offset, convert, len(points), len(lane.points))
+            )
+            for point in sorted(lane.points, key=lambda pt: pt.time):
+                hold = 1.0 if point.interp is Interp.HOLD else 0.0
+                points.append((float(point.time), float(point.value), hold))
+    arena.plan_lanes[p] = 0
+    for i, row in enumerate(lanes):
+        arena.plan_lanes[p, i, : len(row)] = row
+    if points:
+        arena.plan_points[p, : len(points)] = points
+    arena.plan_head[p, A.H_LANES] = len(lanes)
+
+
 def plan_counts(project: Project) -> tuple[int, int, int]:
     """(strips, playback tracks, cues) a project needs."""
     tracks = sum(1 for t in project.tracks if t.kind is TrackKind.AUDIO)
@@ -284,6 +357,12 @@ def compile_plan(
     default they are packed from index 0.
     """
     m = layout if layout is not None else allocate(project, arena.capacity)
+    lanes, points = automation_counts(project)
+    if lanes > arena.capacity.lanes or points > arena.capacity.points:
+        raise PlanError(
+            f"the arena holds {arena.capacity.lanes} automation lanes and "
+            f"{arena.capacity.points} points; the project has {lanes} and {points}"
+        )
     if m is None:
         strips, tracks, cues = plan_counts(project)
         raise PlanError(
@@ -362,6 +441,7 @@ def compile_plan(
                 row[A.C_PRE] = 1.0 if send.pre else 0.0
     arena.cue_p[A.TARGET] = cue_targets
     write_control_room(arena, project, m)
+    _write_automation(project, arena, p, m)
     for s in m.fresh_strips:
         # A strip new to this plan starts at its settings, with clean filters: no
         # running block reads it until the flip below.

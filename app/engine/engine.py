@@ -39,6 +39,7 @@ from app.engine.compile import (
     PlanError,
     PlanMap,
     allocate,
+    automation_counts,
     compile_plan,
     db_to_gain,
     param_target,
@@ -266,14 +267,17 @@ class Engine:
             self._folder = Path(folder)
             arena = self._root.arena
             layout = allocate(project, arena.capacity, self._map)
+            lanes, points = automation_counts(project)
             grown = None
-            if layout is None:
+            if layout is None or lanes > arena.capacity.lanes or points > arena.capacity.points:
                 strips, tracks, cues = plan_counts(project)
                 # Room for the old and the new objects side by side, as during the flip.
                 need = arena.capacity.grown_for(
                     strips + len(self._map.strips),
                     tracks + len(self._map.rings),
                     cues + len(self._map.cues),
+                    lanes,
+                    points,
                 )
                 grown = arena = A.Arena(need)
                 arena.take_state_from(self._root.arena)
@@ -640,7 +644,12 @@ class Engine:
         blocksize: int,
     ) -> float | None:
         strips, tracks, cues = plan_counts(project)
-        arena = A.Arena(A.Capacity(strips, max(tracks, 1), max(cues, 1)))
+        lanes, points = automation_counts(project)
+        arena = A.Arena(
+            A.Capacity(
+                strips, max(tracks, 1), max(cues, 1), lanes=max(lanes, 1), points=max(points, 1)
+            )
+        )
         main_out, cr_out = 0, -2
         if cue is not None:
             if cue not in {c.id for c in project.cues}:

@@ -44,6 +44,7 @@ from app.dsp.dynamics import (
     gate_process,
     gate_reset,
 )
+from app.dsp.gain import db_to_gain
 from app.dsp.loudness import loudness_process, loudness_reset
 from app.dsp.pan import balance_gains, pan_gains
 from app.dsp.reverb import reverb_init, reverb_process
@@ -601,6 +602,48 @@ def _small_speaker(st, on, x, n, fs):
 
 
 @njit(nogil=True, cache=True)
+def lane_value(points, first, count, t):
+    """A lane's value at timeline frame t: held before the first and after the last
+    point, a straight line between points unless the earlier one holds."""
+    lo = first
+    hi = first + count - 1
+    if t <= points[lo, 0]:
+        return points[lo, 1]
+    if t >= points[hi, 0]:
+        return points[hi, 1]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if points[mid, 0] <= t:
+            lo = mid
+        else:
+            hi = mid
+    if points[lo, 2] != 0.0 or points[hi, 0] == points[lo, 0]:
+        return points[lo, 1]
+    x = (t - points[lo, 0]) / (points[hi, 0] - points[lo, 0])
+    return points[lo, 1] + x * (points[hi, 1] - points[lo, 1])
+
+
+@njit(nogil=True, cache=True)
+def _automate(lanes, points, count, t, strip_p, cue_p):
+    for i in range(count):
+        lane = lanes[i]
+        if lane[A.L_COUNT] <= 0:
+            continue
+        v = lane_value(points, lane[A.L_FIRST], lane[A.L_COUNT], float(t))
+        conv = lane[A.L_CONVERT]
+        if conv == A.CONVERT_GAIN:
+            v = db_to_gain(v)
+        elif conv == A.CONVERT_FLAG:
+            v = 1.0 if v >= 0.5 else 0.0
+        elif conv == A.CONVERT_POLARITY:
+            v = -1.0 if v >= 0.5 else 1.0
+        if lane[A.L_ON_CUE] != 0:
+            cue_p[TARGET, lane[A.L_CUE], lane[A.L_STRIP], lane[A.L_OFFSET]] = v
+        else:
+            strip_p[TARGET, lane[A.L_STRIP], lane[A.L_OFFSET]] = v
+
+
+@njit(nogil=True, cache=True)
 def _strip_dsp(st, tgt, cur, x, n, fs):
     """High-pass, 4-band EQ, gate, compressor and drive of one strip, in that order."""
     snap = st[A.DS_READY] == 0.0
@@ -844,6 +887,8 @@ def process_block(
     tp_state,
     fx_state,
     room_state,
+    plan_lanes,
+    plan_points,
     inp,
     out,
     flags,
@@ -904,6 +949,12 @@ def process_block(
         solo_buf[i, 1] = 0.0
         main[i, 0] = 0.0
         main[i, 1] = 0.0
+
+    if rolling:
+        # Automation sets this block's targets for where the block ends; the usual
+        # ramp then carries each parameter there across the block.
+        at = timeline_frame(fb, fb[F_CONSUMED] + n - 1)
+        _automate(plan_lanes[p], plan_points[p], plan_head[p, A.H_LANES], at, strip_p, cue_p)
 
     solo_mode = int(cr_p[TARGET, CR_SOLO_MODE])
     any_solo = _mark_solo_paths(p, ns, plan_order, plan_strip, strip_p)
