@@ -13,9 +13,17 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPolygonF,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
-from shiboken6 import VoidPtr
 
 from app.session.model import Clip, FadeShape, Project, Take, Track, TrackKind
 from app.ui.arrange.grid import bar_ticks
@@ -28,17 +36,45 @@ TAKE_ROW = 30  # height of one take row when a track's takes are shown
 FOLDED_HEIGHT = 26
 EDGE_PX = 6  # how close to a clip's edge a press trims instead of moving
 HANDLE_PX = 6
+LANE_BIN = 4096  # frames per bin of a lane's own summary, used when zoomed out past it
+NARROW_PX = 28  # clips narrower than this skip their title text and fade handles
+FAST_PX = 60  # zoomed out, plain clips narrower than this are drawn together in runs
 MIN_TITLE_LANE = 44  # lanes lower than this draw clips without a title bar
 WAVE_HEADROOM = 0.92  # full scale fills this much of the half-height
 
 
-def polygon_buffer(points: int) -> tuple[QPolygonF, np.ndarray]:
-    """A polygon of `points` points and a (points, 2) float64 array that is its memory,
-    so numpy fills it without a Python loop over QPointF objects."""
-    poly = QPolygonF()
-    poly.resize(points)
-    buffer = VoidPtr(poly.data(), points * 16, True)
-    return poly, np.frombuffer(buffer, dtype=np.float64).reshape(points, 2)
+def draw_wave(p: QPainter, x0: int, top: np.ndarray, bottom: np.ndarray, y0: float,
+              y1: float, colour: QColor) -> None:
+    """Fill each pixel column x0 + i from top[i] to bottom[i] (within y0..y1) in `colour`.
+
+    Built as an image with numpy and drawn once: a filled polygon with a vertex per
+    column costs the raster engine 100 times more on spiky audio (measured: 15 ms
+    against 0.2 ms for 1600 x 26 px)."""
+    r0, r1 = int(math.floor(y0)), int(math.ceil(y1))
+    h, w = r1 - r0, len(top)
+    if h <= 0 or w <= 0:
+        return
+    rows = np.arange(r0, r1, dtype=np.float32)[:, None] + 0.5
+    mask = (rows >= top.astype(np.float32)[None, :]) & (rows <= bottom.astype(np.float32)[None, :])
+    pixels = np.where(mask, np.uint32(colour.rgba()), np.uint32(0))
+    image = QImage(pixels.data, w, h, w * 4, QImage.Format.Format_ARGB32_Premultiplied)
+    p.drawImage(x0, r0, image)
+
+
+def outline(p: QPainter, rect: QRectF, colour: QColor, width: int, left: int,
+            right: int) -> None:
+    """A rectangle's border as four fills, cut to the columns being painted: a stroked
+    rectangle costs the raster engine far more, and a long clip mostly lies off screen."""
+    x0, x1 = int(rect.left()), int(rect.right())
+    y0, y1 = int(rect.top()), int(rect.bottom())
+    a, b = max(x0, left), min(x1, right)
+    if b > a:
+        p.fillRect(a, y0, b - a, width, colour)
+        p.fillRect(a, y1 - width + 1, b - a, width, colour)
+    if left <= x0 <= right:
+        p.fillRect(x0, y0, width, y1 - y0 + 1, colour)
+    if left <= x1 <= right:
+        p.fillRect(x1 - width + 1, y0, width, y1 - y0 + 1, colour)
 
 
 def _alpha(hex_colour: str, alpha: int) -> QColor:
@@ -106,6 +142,12 @@ class TrackLane(QWidget):
         self.drawn_placeholders = 0
         self.drag: Drag | None = None
         self.growing: tuple[int, int] | None = None  # a clip being recorded: start, length
+        self._summary_key: tuple | None = None
+        self._spans_key: tuple | None = None
+        self._overlap_key: tuple | None = None
+        self._overlap_spans: list[tuple[int, int]] = []
+        self._starts = self._ends = np.zeros(0)
+        self._summary: tuple[np.ndarray, np.ndarray, np.ndarray, set[str]] | None = None
 
     def media_ids(self) -> set[str]:
         ids = {c.media for c in self.track.clips}
@@ -133,8 +175,23 @@ class TrackLane(QWidget):
             effect = self.track.bus_effect or "aux"
             p.drawText(QRectF(12, 0, w - 24, h), Qt.AlignmentFlag.AlignVCenter,
                        f"{effect.capitalize()} return: fed by sends")
-        for clip in self.track.clips:
+        summary = self._lane_summary() if self.scale.frames_per_pixel >= LANE_BIN else None
+        self._summarised = summary[3] if summary is not None else set()
+        spans = []
+        for clip in self._visible_clips(left, right):
+            if clip.id in self._summarised and not self._selected(clip):
+                x0, x1 = self.scale.x_of(clip.position), self.scale.x_of(clip.end)
+                plain = x1 - x0 < FAST_PX or h < MIN_TITLE_LANE
+                if plain and not clip.fade_in and not clip.fade_out and not clip.gain_db:
+                    if x1 >= left and x0 <= right:
+                        spans.append((x0, x1))
+                        self.drawn_waveforms += 1
+                    continue
             self._paint_clip(p, clip, left, right, h)
+        if spans:
+            self._paint_spans(p, spans, h)
+        if summary is not None:
+            self._paint_summary(p, summary, left, right, h)
         self._paint_crossfades(p, h)
         if self.growing is not None:
             self._paint_growing(p, h)
@@ -149,10 +206,9 @@ class TrackLane(QWidget):
         pr = self.project
         ticks = bar_ticks(start, end + 1, self.scale.frames_per_pixel, pr.sample_rate,
                           pr.tempo, pr.meter_num, pr.meter_den)
+        bar, beat = colour("grid_bar"), colour("grid_beat")
         for tick in ticks:
-            x = round(self.scale.x_of(tick.frame)) + 0.5
-            p.setPen(colour("grid_bar" if tick.major else "grid_beat"))
-            p.drawLine(QPointF(x, 0), QPointF(x, h))
+            p.fillRect(round(self.scale.x_of(tick.frame)), 0, 1, h, bar if tick.major else beat)
 
     def _paint_clip(self, p: QPainter, clip: Clip, left: int, right: int, h: int) -> None:
         x0, x1 = self.scale.x_of(clip.position), self.scale.x_of(clip.end)
@@ -168,10 +224,11 @@ class TrackLane(QWidget):
         body_alpha = COLOURS.clip_body_alpha + (40 if selected else 0)
         p.fillRect(body, QColor("#241c1e") if missing else _alpha(tint, body_alpha))
         wave = QRectF(body)
+        narrow = body.width() < NARROW_PX
         if h >= MIN_TITLE_LANE:
             title = QRectF(body.left(), body.top(), body.width(), TITLE_HEIGHT)
             p.fillRect(title, _alpha(tint, 235 if selected else COLOURS.clip_title_alpha))
-            if body.width() > 24:
+            if not narrow:
                 p.setPen(QColor("#0e1012"))
                 p.setFont(ui_font(8, ui_font().Weight.DemiBold))
                 text = QRectF(max(title.left(), 0) + 5, title.top(), title.width() - 8,
@@ -182,17 +239,118 @@ class TrackLane(QWidget):
                     extra += f"  {clip.gain_db:+.1f} dB".replace("-", "\u2212")
                 p.drawText(text, Qt.AlignmentFlag.AlignVCenter, name + extra)
             wave.setTop(title.bottom() + 1)
-        if state is PeakState.READY:
+        if state is PeakState.READY and clip.id in self._summarised:
+            self.drawn_waveforms += 1  # drawn with the whole lane in _paint_summary
+        elif state is PeakState.READY:
             self._paint_waveform(p, clip, wave, left, right, tint)
             self.drawn_waveforms += 1
         else:
             self._paint_placeholder(p, clip, wave, state)
             self.drawn_placeholders += 1
-        self._paint_fades(p, clip, body)
-        p.setPen(QPen(QColor(COLOURS.accent) if selected else _alpha(tint, 190),
-                      2 if selected else 1))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawRect(body)
+        tall = self.track.height >= MIN_TITLE_LANE
+        if clip.fade_in or clip.fade_out or (tall and not narrow) or selected:
+            self._paint_fades(p, clip, body)
+        outline(p, body, QColor(COLOURS.accent) if selected else _alpha(tint, 190),
+                2 if selected else 1, left, right)
+
+    def _visible_clips(self, left: int, right: int) -> list[Clip]:
+        """The clips reaching into pixel columns left..right, found with numpy over
+        arrays of clip spans that are rebuilt only after edits."""
+        clips = self.track.clips
+        version = self.view.version if self.view is not None else -1
+        key = (version, id(self.track), len(clips))
+        if version < 0 or key != self._spans_key:
+            self._spans_key = key
+            self._starts = np.array([c.position for c in clips], np.float64)
+            self._ends = np.array([c.end for c in clips], np.float64)
+        f0, f1 = self.scale.frame_at(left), self.scale.frame_at(right)
+        hit = np.flatnonzero((self._ends >= f0) & (self._starts <= f1))
+        return [clips[i] for i in hit]
+
+    def _paint_spans(self, p: QPainter, spans: list[tuple[float, float]], h: int) -> None:
+        """Bodies of many small plain clips at once: one fill per run of touching clips,
+        and a line where each clip starts."""
+        spans.sort()
+        runs: list[list[float]] = []
+        for x0, x1 in spans:
+            if runs and x0 <= runs[-1][1] + 0.5:
+                runs[-1][1] = max(runs[-1][1], x1)
+            else:
+                runs.append([x0, x1])
+        tint = self.track.colour
+        body_colour = _alpha(tint, COLOURS.clip_body_alpha)
+        title_colour = _alpha(tint, COLOURS.clip_title_alpha)
+        titled = h >= MIN_TITLE_LANE
+        for x0, x1 in runs:
+            p.fillRect(QRectF(x0 + 0.5, 1.5, max(1.0, x1 - x0 - 1.0), h - 4.0), body_colour)
+            if titled:
+                p.fillRect(QRectF(x0 + 0.5, 1.5, max(1.0, x1 - x0 - 1.0), TITLE_HEIGHT),
+                           title_colour)
+        edge = _alpha(tint, 190)
+        for x0, x1 in runs:
+            outline(p, QRectF(x0 + 0.5, 1.5, max(1.0, x1 - x0 - 1.0), h - 4.0), edge, 1,
+                    -2, self.width() + 2)
+        if spans[0][1] - spans[0][0] >= 4:
+            for x0, _x1 in spans:
+                p.fillRect(int(x0), 2, 1, h - 4, edge)
+
+    def _lane_summary(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, set[str]] | None:
+        """Min, max and coverage per LANE_BIN frames over the whole lane (clip gain
+        applied), and the ids of the clips in it; rebuilt only after edits or when more
+        waveforms are ready. Zoomed out, the lane draws this in one pass instead of
+        asking every clip."""
+        version = self.view.version if self.view is not None else -1
+        key = (version, id(self.track), len(self.track.clips), self.store.generation)
+        if version >= 0 and key == self._summary_key:
+            return self._summary
+        self._summary_key = key
+        clips = [c for c in self.track.clips
+                 if not c.mute and self.store.state(c.media) is PeakState.READY]
+        if not clips:
+            self._summary = None
+            return None
+        n = -(-max(c.end for c in clips) // LANE_BIN) + 1
+        mins = np.zeros(n, np.float32)
+        maxs = np.zeros(n, np.float32)
+        covered = np.zeros(n, bool)
+        for c in clips:
+            b0, b1 = c.position // LANE_BIN, -(-c.end // LANE_BIN)
+            lo, hi = self.store.pyramid(c.media).envelope(
+                c.source_offset, c.source_offset + c.length, b1 - b0)
+            gain = np.float32(10.0 ** (c.gain_db / 20.0))
+            np.minimum(mins[b0:b1], lo * gain, out=mins[b0:b1])
+            np.maximum(maxs[b0:b1], hi * gain, out=maxs[b0:b1])
+            covered[b0:b1] = True
+        self._summary = (mins, maxs, covered, {c.id for c in clips})
+        return self._summary
+
+    def _paint_summary(self, p: QPainter, summary, left: int, right: int, h: int) -> None:
+        mins, maxs, covered, _ids = summary
+        px0, px1 = max(0, left), min(self.width(), right)
+        if px1 <= px0:
+            return
+        frames = self.scale.origin + np.arange(px0, px1 + 1) * self.scale.frames_per_pixel
+        edges = np.clip((frames // LANE_BIN).astype(np.int64), 0, len(mins))
+        inside = edges[:-1] < len(mins)
+        if not inside.any():
+            return
+        n_in = int(np.count_nonzero(inside))
+        starts = edges[:n_in]
+        lo = np.minimum.reduceat(mins, starts)
+        hi = np.maximum.reduceat(maxs, starts)
+        cov = np.logical_or.reduceat(covered, starts)
+        top_edge = 1.5 + (TITLE_HEIGHT + 1 if h >= MIN_TITLE_LANE else 0)
+        bottom_edge = h - 2.5
+        mid = (top_edge + bottom_edge) / 2
+        half = (bottom_edge - top_edge) / 2 * WAVE_HEADROOM
+        top = np.clip(mid - hi.astype(np.float64) * half, top_edge, bottom_edge)
+        bottom = np.clip(mid - lo.astype(np.float64) * half, top_edge, bottom_edge)
+        thin = bottom - top < 1.0
+        top[thin] = mid - 0.5
+        bottom[thin] = mid + 0.5
+        top[~cov] = mid + 1  # empty: nothing drawn in those columns
+        bottom[~cov] = mid - 1
+        draw_wave(p, px0, top, bottom, top_edge, bottom_edge, _wave_colour(self.track.colour))
 
     def _paint_fades(self, p: QPainter, clip: Clip, body: QRectF) -> None:
         """Fade curves over the clip, and the handles that drag them."""
@@ -217,7 +375,7 @@ class TrackLane(QWidget):
                 p.setPen(QPen(QColor("#f2f4f7"), 1.2))
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.drawPolyline(QPolygonF(pts))
-            if body.width() > 4 * HANDLE_PX:
+            if body.width() > 4 * HANDLE_PX and self.track.height >= MIN_TITLE_LANE:
                 p.setPen(Qt.PenStyle.NoPen)
                 p.setBrush(QColor("#f2f4f7"))
                 p.drawRect(QRectF(handle_x - 3 if not inward else handle_x - 1, body.top(),
@@ -236,13 +394,25 @@ class TrackLane(QWidget):
         top = body.top() + TITLE_HEIGHT + 2
         return top + frac * (body.bottom() - top - 2)
 
+    def _overlaps(self) -> list[tuple[int, int]]:
+        """Frame spans where two clips of the lane overlap (crossfades); cached per edit."""
+        version = self.view.version if self.view is not None else -1
+        key = (version, id(self.track), len(self.track.clips))
+        if version < 0 or key != self._overlap_key:
+            self._overlap_key = key
+            clips = sorted(self.track.clips, key=lambda c: c.position)
+            self._overlap_spans = [(b.position, min(a.end, b.end))
+                                   for a, b in zip(clips, clips[1:], strict=False)
+                                   if b.position < a.end]
+        return self._overlap_spans
+
     def _paint_crossfades(self, p: QPainter, h: int) -> None:
-        clips = sorted(self.track.clips, key=lambda c: c.position)
+        spans = self._overlaps()
+        if not spans:
+            return
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        for a, b in zip(clips, clips[1:], strict=False):
-            if b.position >= a.end:
-                continue
-            x0, x1 = self.scale.x_of(b.position), self.scale.x_of(min(a.end, b.end))
+        for start, end in spans:
+            x0, x1 = self.scale.x_of(start), self.scale.x_of(end)
             if x1 - x0 < 2:
                 continue
             p.fillRect(QRectF(x0, 2, x1 - x0, h - 5), QColor(224, 162, 60, 40))
@@ -405,15 +575,8 @@ class TrackLane(QWidget):
         thin = bottom - top < 1.0  # keep silence visible as a hairline
         top[thin] = mid - 0.5
         bottom[thin] = mid + 0.5
-        xs = px0 + np.arange(n, dtype=np.float64) + 0.5
-        poly, pts = polygon_buffer(2 * n)
-        pts[:n, 0], pts[:n, 1] = xs, top
-        pts[n:, 0], pts[n:, 1] = xs[::-1], bottom[::-1]
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(_wave_colour(tint))
-        p.drawPolygon(poly)
-        p.setPen(QPen(_alpha(tint, 90), 1))
-        p.drawLine(QPointF(px0, mid), QPointF(px1, mid))
+        draw_wave(p, px0, top, bottom, rect.top(), rect.bottom(), _wave_colour(tint))
+        p.fillRect(px0, int(mid), px1 - px0, 1, _alpha(tint, 90))
 
     def _paint_placeholder(self, p: QPainter, clip: Clip, rect: QRectF,
                            state: PeakState | None) -> None:

@@ -58,6 +58,7 @@ class ArrangeView(QWidget):
         self.takes_open: set[str] = set()
         self.follow = True
         self.playhead = 0
+        self.version = 0  # counts changes to the project, for the lanes' caches
         self._lanes: list[TrackLane] = []
         self._headers: list[TrackHeader] = []
         self._layout_key: tuple = ()
@@ -160,6 +161,7 @@ class ArrangeView(QWidget):
     def sync(self) -> None:
         """Follow the project after a change: rebuild rows only if tracks, their order or
         heights changed; otherwise refresh headers and repaint the lanes."""
+        self.version += 1
         if self._key() != self._layout_key:
             self.rebuild()
             return
@@ -176,6 +178,7 @@ class ArrangeView(QWidget):
         or resized. Rows of tracks that are still there are kept, so adding one track to
         two hundred builds one row, not two hundred and one."""
         scroll_y = self.scroll.verticalScrollBar().value()
+        self.version += 1
         self.rows.setUpdatesEnabled(False)
         while self.rows_layout.count() > 2:  # the rows, then the hint and the stretch
             self.rows_layout.takeAt(0)

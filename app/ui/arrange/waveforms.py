@@ -39,6 +39,11 @@ class WaveformStore(QObject):
         self._errors: dict[str, str] = {}
         self._tasks: dict[str, Task] = {}
         self._fractions: dict[str, float] = {}
+        self.generation = 0  # counts state changes, so views can cache what they drew
+
+    def _changed(self, media_id: str) -> None:
+        self.generation += 1
+        self.changed.emit(media_id)
 
     def reset(self, folder: Path | None) -> None:
         """Forget everything (a different project is open); running builds are cancelled."""
@@ -65,7 +70,7 @@ class WaveformStore(QObject):
 
     def mark_missing(self, media_id: str) -> None:
         self._states[media_id] = PeakState.MISSING
-        self.changed.emit(media_id)
+        self._changed(media_id)
 
     def request(self, media: MediaFile) -> None:
         """Make sure a pyramid for `media` is ready or on its way."""
@@ -87,7 +92,7 @@ class WaveformStore(QObject):
         self._tasks[media_id] = task
         self._fractions[media_id] = 0.0
         self._runner.start(task)
-        self.changed.emit(media_id)
+        self._changed(media_id)
         self._report()
 
     def _current(self, media_id: str, task: Task) -> bool:
@@ -104,7 +109,7 @@ class WaveformStore(QObject):
         self._pyramids[media_id] = pyramid
         self._states[media_id] = PeakState.READY
         self._forget(media_id, task)
-        self.changed.emit(media_id)
+        self._changed(media_id)
 
     def _on_failed(self, media_id: str, task: Task, message: str) -> None:
         if not self._current(media_id, task):
@@ -112,7 +117,7 @@ class WaveformStore(QObject):
         self._states[media_id] = PeakState.FAILED
         self._errors[media_id] = message
         self._forget(media_id, task)
-        self.changed.emit(media_id)
+        self._changed(media_id)
 
     def _forget(self, media_id: str, task: Task) -> None:
         if self._current(media_id, task):
