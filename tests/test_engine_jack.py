@@ -194,3 +194,34 @@ def test_a_recorded_take_lines_up_with_what_was_playing(tmp_path, live):
     # The loopback returns the main mix; shifted back by the reported latency, each
     # recorded frame is the frame of the song that was playing when it was heard.
     np.testing.assert_array_equal(recorded, expected[take.position : take.position + take.length])
+
+
+def test_loop_and_locate_through_the_device(tmp_path, live):
+    folder = tmp_path / "Song.glassroom"
+    source = noise(90000, 2, 34)
+    source[1500:1520] = np.nan  # inside the loop: never reaches the device
+    source[2000, 1] = np.inf
+    project = make_song(folder, [source])
+    song = render(live, project, folder, 90000)
+    assert np.isfinite(song).all()
+    live.load(project, folder)
+    live.set_loop(True, 1000, 3500)
+    live.locate(1000)
+    live.play()
+    fb = wait_for(live, lambda f: f.playing and f.roll_frame > 0 and f.frames > f.roll_frame)
+    fb = wait_for(live, lambda f: f.frames > fb.roll_frame + 3 * 2500 + 4096)
+    captured = live.read_capture(fb.roll_frame, 3 * 2500 + 1024)[:, :2]
+    trip = first_sound(captured)
+    assert 0 <= trip <= 4 * BLOCK
+    np.testing.assert_array_equal(
+        captured[trip : trip + 3 * 2500], np.tile(song[1000:3500], (3, 1))
+    )
+
+    live.set_loop(False, 1000, 3500)
+    asked_at = live.read_feedback().frames
+    live.locate(60000)
+    moved = wait_for(live, lambda f: f.roll_frame > fb.roll_frame and f.position > 60000)
+    assert moved.roll_frame - asked_at <= 4800  # heard within 100 ms (plus the round trip)
+    wait_for(live, lambda f: f.frames > moved.roll_frame + trip + 3000)
+    back = live.read_capture(moved.roll_frame + trip, 2000)[:, :2]
+    np.testing.assert_array_equal(back, song[60000:62000])
