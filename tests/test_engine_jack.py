@@ -216,6 +216,7 @@ def test_loop_and_locate_through_the_device(tmp_path, live):
     np.testing.assert_array_equal(
         captured[trip : trip + 3 * 2500], np.tile(song[1000:3500], (3, 1))
     )
+    assert np.isfinite(captured).all()
 
     live.set_loop(False, 1000, 3500)
     asked_at = live.read_feedback().frames
