@@ -203,9 +203,12 @@ class TrackLane(QWidget):
 
     def _paint_grid(self, p: QPainter, left: int, right: int, h: int) -> None:
         start, end = self.scale.frame_at(max(0, left)), self.scale.frame_at(right)
-        pr = self.project
-        ticks = bar_ticks(start, end + 1, self.scale.frames_per_pixel, pr.sample_rate,
-                          pr.tempo, pr.meter_num, pr.meter_den)
+        if self.view is not None:
+            ticks = self.view.grid_ticks(start, end + 1)
+        else:
+            pr = self.project
+            ticks = bar_ticks(start, end + 1, self.scale.frames_per_pixel, pr.sample_rate,
+                              pr.tempo, pr.meter_num, pr.meter_den)
         bar, beat = colour("grid_bar"), colour("grid_beat")
         for tick in ticks:
             p.fillRect(round(self.scale.x_of(tick.frame)), 0, 1, h, bar if tick.major else beat)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from app.session import edits as E
 from app.session.model import Clip, FadeShape, Project, Take, Track, TrackKind
 from app.ui.arrange.editor import ArrangeEditor
+from app.ui.arrange.grid import bar_ticks
 from app.ui.arrange.header import HEADER_WIDTH, TrackHeader
 from app.ui.arrange.lane import TITLE_HEIGHT, Drag, TrackLane, lane_height
 from app.ui.arrange.overlay import Overlay
@@ -62,6 +63,8 @@ class ArrangeView(QWidget):
         self._lanes: list[TrackLane] = []
         self._headers: list[TrackHeader] = []
         self._layout_key: tuple = ()
+        self._ticks_key: tuple = ()
+        self._ticks: list = []
         self._syncing = False
 
         corner = QWidget(objectName="rulerCorner")
@@ -229,6 +232,17 @@ class ArrangeView(QWidget):
         if self.project is not None:
             self.scale.set_session_frames(self.project.length())
         self.ruler.update()
+
+    def grid_ticks(self, start: float, end: float) -> list:
+        """Bar and beat lines in [start, end), computed once a frame for all lanes."""
+        pr = self.project
+        key = (start, end, self.scale.frames_per_pixel, pr.sample_rate, pr.tempo,
+               pr.meter_num, pr.meter_den)
+        if key != self._ticks_key:
+            self._ticks_key = key
+            self._ticks = bar_ticks(start, end, self.scale.frames_per_pixel, pr.sample_rate,
+                                    pr.tempo, pr.meter_num, pr.meter_den)
+        return self._ticks
 
     def lanes(self) -> list[TrackLane]:
         return list(self._lanes)
