@@ -314,3 +314,25 @@ def test_changing_the_loop_while_playing_is_gapless(tmp_path, clocked):
     assert timeline.count(20000) >= 3  # it looped
     assert max(timeline) > 30000  # and left the loop when it was switched off
     assert fb.underrun_frames == 0
+
+
+def test_output_pairs_for_main_and_control_room(tmp_path):
+    recorder = Recorder()
+    engine = Engine()
+    engine.open(ClockBackend(48000, BLOCK, outputs=6, sink=recorder))
+    try:
+        folder = tmp_path / "Song.glassroom"
+        project = make_song(folder, [np.full((96000, 1), 0.5, np.float32)])
+        project.control_room.level_db = -6.0
+        engine.load(project, folder)
+        engine.set_outputs(main=0, control_room=4)
+        engine.play()
+        fb = wait_for(engine, lambda f: f.position > 8 * BLOCK)
+        wait_for(engine, lambda f: f.frames > fb.frames + 2 * BLOCK)
+        block = recorder.frames(fb.frames, BLOCK)
+        level = 0.5 * np.cos(np.pi / 4)
+        np.testing.assert_allclose(block[:, 0:2], level, rtol=1e-6)  # main
+        assert not block[:, 2:4].any()
+        np.testing.assert_allclose(block[:, 4:6], level * 10 ** (-6 / 20), rtol=1e-6)
+    finally:
+        engine.close()

@@ -8,11 +8,14 @@ address sits in a root holder (`Root`) that the callback dereferences every bloc
 Ownership decides who may write what, which is how the sides stay lock-free:
 
 - UI (any Python thread through the Engine): parameter targets (`strip_p[TARGET]`,
-  `cue_p[TARGET]`, `cuehead_p[TARGET]`, `cr_p[TARGET]`), the idle plan slot, the
-  `ctl` array (plan index, command write counter, meter reset counter) and the
-  command records ahead of the write counter.
-- kernel: the `CUR` half of the parameter arrays (smoothed values), `fb` (transport
-  and counters), `meters`, `dsp_state`, `scratch`.
+  `cue_p[TARGET]`, `cuehead_p[TARGET]`, `cr_p[TARGET]`), the idle plan slot
+  (`plan_*`, including automation lanes and points), the `ctl` array (plan index,
+  command write counter, meter and loudness reset counters) and the command records
+  ahead of the write counter.
+- kernel: the `CUR` half of the parameter arrays (smoothed values), `fb` (transport,
+  loop mapping, take marks and counters), `meters`, `dsp_state`, `fx_state`,
+  `room_state`, the loudness and true-peak state, `capture`, `bus_acc`, `cue_acc`,
+  `scratch`; and, while rolling, the targets that automation lanes drive.
 - butler: the playback rings and `ring_ctl` (written counter, ready generation).
 
 The kernel also copies every device input into `capture` (frame k of the stream at

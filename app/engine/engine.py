@@ -144,6 +144,7 @@ class Engine:
         self._stop_watchdog = threading.Event()
         self._talkback_held = False
         self._playing = False
+        self._placeholders: frozenset[str] = frozenset()
 
     # -- device --------------------------------------------------------------------
 
@@ -166,8 +167,8 @@ class Engine:
         blocksize, inputs, outputs). "auto" falls back and sets `fallback_reason`;
         "portaudio" raises DeviceError instead.
         """
+        self.close()
         with self._lock:
-            self.close()
             if isinstance(backend, str):
                 if backend not in ("auto", "portaudio", "clock"):
                     raise DeviceError(f"unknown backend {backend!r}: auto, portaudio or clock")
@@ -178,7 +179,7 @@ class Engine:
                         backend_obj = PortAudioBackend(**options)
                         self._start(backend_obj, progress)
                         return
-                    except (DeviceError, OSError) as e:
+                    except Exception as e:  # any refusal of the device means: no device
                         if backend == "portaudio":
                             raise
                         self._fall_back(f"no audio device: {e}", options)
@@ -197,9 +198,12 @@ class Engine:
                 f"the project is at {self._project.sample_rate} Hz but the device runs at "
                 f"{backend.samplerate} Hz; it plays at the wrong speed"
             )
-        self._stop_watchdog.clear()
+        self._stop_watchdog = threading.Event()
         self._watchdog = threading.Thread(
-            target=self._watch, name="glassroom-watchdog", daemon=True
+            target=self._watch,
+            args=(self._stop_watchdog,),
+            name="glassroom-watchdog",
+            daemon=True,
         )
         self._watchdog.start()
 
@@ -208,15 +212,15 @@ class Engine:
         self._note(f"{reason}; running without sound")
         self._start(ClockBackend(**_clock_options(options)), None)
 
-    def _watch(self) -> None:
-        while not self._stop_watchdog.wait(WATCHDOG_SECONDS):
+    def _watch(self, stop: threading.Event) -> None:
+        while not stop.wait(WATCHDOG_SECONDS):
             backend = self._backend
             if backend is None:
                 continue
             reason = backend.failure()
             if reason is not None:
                 with self._lock:
-                    if self._backend is not backend:
+                    if self._backend is not backend or stop.is_set():
                         continue
                     self._backend = None
                     backend.stop(timeout=0.5)
@@ -236,15 +240,27 @@ class Engine:
 
     def close(self) -> None:
         """Stop the audio and the butler (the loaded project stays)."""
+        # The watchdog goes first, outside the lock it may be waiting for.
+        self._stop_watchdog.set()
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None and watchdog is not threading.current_thread():
+            watchdog.join(timeout=2.0)
         with self._lock:
-            self._stop_watchdog.set()
-            if self._watchdog is not None and self._watchdog is not threading.current_thread():
-                self._watchdog.join(timeout=2.0)
-            self._watchdog = None
             if self._backend is not None:
                 self._backend.stop()
                 self._backend = None
             self._butler.stop()
+
+    def set_outputs(self, main: int = 0, control_room: int = 0) -> None:
+        """Choose the device output pairs (first channel, 0-based) of the main mix and
+        the control room. When they coincide (a 2-out device) the control room wins
+        and the main mix is not separately audible; a pair beyond the device's
+        channels is simply not written. Cue mixes use their own CueMix.output.
+        """
+        with self._lock:
+            self._main_out, self._cr_out = main, control_room
+            if self._project is not None and self._folder is not None:
+                self.load(self._project, self._folder, self._placeholders)
 
     def _note(self, text: str) -> None:
         self.messages.append(text)
@@ -265,6 +281,7 @@ class Engine:
         with self._lock:
             self._project = project
             self._folder = Path(folder)
+            self._placeholders = frozenset(placeholders)
             arena = self._root.arena
             layout = allocate(project, arena.capacity, self._map)
             lanes, points = automation_counts(project)

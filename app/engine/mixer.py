@@ -5,13 +5,17 @@ PortAudio callback (callback.py) calls it from a numba `@cfunc` on the audio thr
 and the ClockBackend and OfflineBackend call it from Python, so the same compiled code
 is what plays, what runs without a device and what renders.
 
-Per block: meter reset and transport commands at the block start; the plan slot is
-read once; each strip in plan order takes its source (playback ring, device input or
-bus sum), scrubs NaN/Inf, applies trim and polarity, its DSP chain, pan, fader with
-mute/solo, and feeds sends, cue mixes, the AFL/PFL bus and its destination. Then the
-cue mixes (click, talkback, master level, safety limiter), the control room, and the
-outputs. Parameters ramp linearly from the kernel's current value to the UI's target
-across each block, reaching it on the block's last frame.
+Per block: the inputs go to the capture ring; meter reset and transport commands at
+the block start; the plan slot is read once; automation lanes set their targets
+while rolling; each strip in plan order takes its source (playback ring, device
+input or bus sum, through a bus's built-in reverb or delay), scrubs NaN/Inf, applies
+trim and polarity, its DSP chain (high-pass, EQ, gate, compressor, drive), pan,
+fader with mute/solo, and feeds sends, cue mixes, the AFL/PFL bus and its
+destination. Then the cue mixes (click, talkback, master level, safety limiter), the
+control room (source, AFL/PFL, mono, small-speaker check, click, level, dim, cut),
+the master's loudness and true peak, and the outputs. Parameters ramp linearly from
+the kernel's current value to the target across each block, reaching it on the
+block's last frame.
 
 The kernel allocates nothing: every buffer it uses lives in the arena.
 """
