@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent, QMouseEvent
@@ -29,6 +30,7 @@ from app.ui.theme import mono_font, ui_font
 
 BARS, CLOCK = "bars", "clock"
 LOAD_WARN = 0.7
+LATE_WARN_S = 3.0
 
 
 def bars_text(project: Project, frame: int) -> str:
@@ -235,6 +237,7 @@ class TransportBar(QWidget):
         self.tempo.valueChanged.connect(self._tempo_changed)
         self.meter.editingFinished.connect(self._meter_edited)
         self._syncing = False
+        self._late, self._late_at = 0, -LATE_WARN_S
         self.show_feedback_values(0.0, 0)
 
     def set_project(self, project: Project | None) -> None:
@@ -273,9 +276,16 @@ class TransportBar(QWidget):
         self.record_button.setChecked(recording)
 
     def show_feedback_values(self, load: float, late: int) -> None:
+        """The load, and the late cycles since the engine started; it turns amber while
+        the load is high or a cycle was late in the last few seconds."""
+        now = time.monotonic()
+        if late != self._late:
+            self._late, self._late_at = late, now
+        warn = load >= LOAD_WARN or now - self._late_at < LATE_WARN_S
         self.load_label.setText(f"DSP {load * 100:3.0f}%  late {late}")
-        self.load_label.setProperty("warn", load >= LOAD_WARN or late > 0)
-        self.load_label.style().polish(self.load_label)
+        if self.load_label.property("warn") != warn:
+            self.load_label.setProperty("warn", warn)
+            self.load_label.style().polish(self.load_label)
 
     def show_device(self, text: str, ok: bool) -> None:
         self.device_button.setText(text)
