@@ -603,3 +603,20 @@ def test_automation_plays_fader_mute_and_cue_level_while_rolling(tmp_path, engin
 
     track.automation_mode = AutomationMode.OFF
     np.testing.assert_allclose(render(engine, project, folder, 48000)[:, 0], level, rtol=1e-6)
+
+
+def test_many_clips_overlapping_and_other_formats_mix_exactly(tmp_path, engine):
+    folder = tmp_path / "Song.glassroom"
+    project = store.create_project(folder)
+    pcm = noise(3000, 2, 43)
+    sf.write(folder / "audio" / "pcm.flac", pcm, RATE, subtype="PCM_24")
+    decoded, _ = sf.read(folder / "audio" / "pcm.flac", dtype="float32")
+    media = MediaFile("audio/pcm.flac", 3000, 2, RATE)
+    project.media[media.id] = media
+    track = Track("Busy")
+    positions = [(k * 997) % 40000 for k in range(200)]
+    track.clips = [Clip(media.id, pos, 3000) for pos in positions]
+    project.tracks.append(track)
+    got = render(engine, project, folder, 44000)
+    expected = sum(placed(decoded, pos, 44000) for pos in positions)
+    np.testing.assert_allclose(got, expected, atol=2e-6)

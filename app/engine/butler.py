@@ -15,6 +15,7 @@ block and gets the very samples the live stream plays.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import math
 import threading
@@ -27,8 +28,11 @@ import soundfile as sf
 from numba import njit
 
 from app.engine import arena as A
+from app.engine.compile import db_to_gain
 from app.engine.recorder import Recorder
+from app.session.media import MediaError, map_audio
 from app.session.model import FadeShape, Project, TrackKind
+from app.session.store import resolve_media
 
 CHUNK = 4096  # ring frames per write
 REFRESH_FRAMES = 1024  # buffered frames an edit leaves in place (about 21 ms at 48 kHz)
@@ -112,10 +116,8 @@ class Source:
         self._map: np.ndarray | None = None
         self._file: sf.SoundFile | None = None
         try:
-            from app.session.media import map_audio
-
             self._map = map_audio(path)
-        except Exception:  # any unreadable header: fall back to libsndfile
+        except (MediaError, OSError, ValueError):  # not float32 WAV: libsndfile reads it
             self._file = sf.SoundFile(str(path))
 
     @property
@@ -165,10 +167,26 @@ class ClipPlay:
 
 
 @dataclass(frozen=True)
-class Schedule:
-    """The playback content of a project: per ring index, its clips in order."""
+class TrackClips:
+    """One track's clips sorted by position, to find those under a window by bisection."""
 
-    tracks: tuple[tuple[int, tuple[ClipPlay, ...]], ...]
+    ring: int
+    clips: tuple[ClipPlay, ...]
+    positions: tuple[int, ...]
+    longest: int
+
+    def under(self, t0: int, frames: int) -> tuple[ClipPlay, ...]:
+        """The clips that may overlap timeline frames [t0, t0 + frames)."""
+        lo = bisect.bisect_left(self.positions, t0 - self.longest + 1)
+        hi = bisect.bisect_left(self.positions, t0 + frames)
+        return self.clips[lo:hi]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The playback content of a project: its tracks' clips, by ring."""
+
+    tracks: tuple[TrackClips, ...]
     paths: dict[str, Path]  # media id -> file (placeholders left out)
 
 
@@ -176,29 +194,38 @@ def make_schedule(
     project: Project, folder: Path, rings: dict[str, int], placeholders: set[str]
 ) -> Schedule:
     """Snapshot the clips of every audio track, so the butler never reads the live Project."""
-    from app.engine.compile import db_to_gain
-    from app.session.store import resolve_media
-
     tracks = []
     for t in project.tracks:
         if t.kind is not TrackKind.AUDIO or t.id not in rings:
             continue
+        playing = [c for c in t.clips if not c.mute and c.length > 0]
         clips = tuple(
-            ClipPlay(
-                c.media,
-                c.position,
-                c.length,
-                c.source_offset,
-                db_to_gain(c.gain_db),
-                c.fade_in,
-                FadeShape(c.fade_in_shape),
-                c.fade_out,
-                FadeShape(c.fade_out_shape),
+            sorted(
+                (
+                    ClipPlay(
+                        c.media,
+                        c.position,
+                        c.length,
+                        c.source_offset,
+                        db_to_gain(c.gain_db),
+                        c.fade_in,
+                        FadeShape(c.fade_in_shape),
+                        c.fade_out,
+                        FadeShape(c.fade_out_shape),
+                    )
+                    for c in playing
+                ),
+                key=lambda clip: clip.position,  # stable: overlaps keep their order
             )
-            for c in t.clips
-            if not c.mute and c.length > 0
         )
-        tracks.append((rings[t.id], clips))
+        tracks.append(
+            TrackClips(
+                rings[t.id],
+                clips,
+                tuple(c.position for c in clips),
+                max((c.length for c in clips), default=1),
+            )
+        )
     paths = {}
     for media_id, media in project.media.items():
         if media_id not in placeholders:
@@ -412,12 +439,12 @@ class Butler:
         j0 = k0 & mask  # chunks never straddle the ring end: sizes are powers of two
         m = k1 - k0
         buf = self._buf
-        for ring, clips in self._schedule.tracks:
+        for track in self._schedule.tracks:
             _clear(buf, m)
             for t0, frames, off in segments:
-                for clip in clips:
+                for clip in track.under(t0, frames):
                     self._mix_clip(clip, t0, frames, buf[off : off + frames])
-            _store(a.rings[ring, j0 : j0 + m], buf, m)
+            _store(a.rings[track.ring, j0 : j0 + m], buf, m)
 
     def _source(self, media_id: str) -> Source | None:
         if media_id not in self._sources:
