@@ -405,3 +405,17 @@ def test_editing_while_playing_moves_what_is_heard(session) -> None:
     QTest.qWait(100)
     assert win.playing() and clip.position == RATE
     win.stop()
+
+
+def test_the_view_pages_to_follow_the_playhead_unless_told_not_to(session) -> None:
+    win = session
+    scale = win.arrange.scale
+    win.arrange.zoom_to_range(0, RATE)
+    beyond = int(scale.frame_at(scale.width * 0.95))
+    win.arrange.set_playhead(beyond, following=True)
+    assert scale.origin > 0 and 0 <= scale.x_of(beyond) < scale.width * 0.2
+    key(win, Qt.Key.Key_F)
+    assert not win.arrange.follow
+    origin = scale.origin
+    win.arrange.set_playhead(int(scale.frame_at(scale.width * 1.5)), following=True)
+    assert scale.origin == origin

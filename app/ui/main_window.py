@@ -762,7 +762,9 @@ class MainWindow(QMainWindow):
         return ed.split(frame)
 
     def audition(self, track_id: str, take) -> None:
-        """Play from the take's start with its track soloed; Space stops."""
+        """Play from the take's start; Space stops. (The engine plays clips, so what is
+        heard is the track's clips there; the take itself plays once it is comped into a
+        clip.)"""
         self.locate(take.position)
         if self.engine is not None:
             self.engine.play()
