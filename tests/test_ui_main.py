@@ -433,6 +433,10 @@ def test_200_tracks_open_scroll_and_edit(full, qtbot, tmp_path, demo_master) -> 
     full.arrange.editor.delete()
     assert len(track.clips) == 2
     full.grab()
+    task = full.save_in_background()  # a big project is written by a worker
+    qtbot.waitUntil(lambda: not full.is_dirty(), timeout=WAIT_MS)
+    assert task is not None
+    assert len(store.open_project(folder).project.tracks[150].clips) == 2
 
 
 def test_screenshots_empty_demo_and_a_32_track_session_mid_edit(full, qtbot, tmp_path,

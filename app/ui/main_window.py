@@ -13,6 +13,7 @@ rate by extrapolating from the last read with the clock.
 
 from __future__ import annotations
 
+import copy
 import shutil
 import sys
 import time
@@ -62,6 +63,7 @@ FEEDBACK_MS = 33
 DISPLAY_MS = 16
 MAX_RECENT = 10
 DEFAULT_LOOP_BARS = 4
+BACKGROUND_SAVE_CLIPS = 500  # from here a save runs on a worker
 KEYS_HELP = """Space  play / stop        Shift+R  record        L  loop on/off
 Home / End  start / end of session      Tab  add marker at the playhead
 S  split at the playhead (or the edit cursor when stopped)
@@ -108,6 +110,7 @@ class MainWindow(QMainWindow):
         self._shown = 0  # the playhead last shown, so it never steps back while rolling
         self._recording: tuple[int, list[str]] | None = None  # start, armed track ids
         self._collect_until = 0.0  # look for finished takes until then
+        self._changes = 0  # edits done, undone or redone, to know if a save is current
 
         self.runner = TaskRunner(parent=self)
         self.waveforms = WaveformStore(self.runner, self)
@@ -168,7 +171,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = f.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         f.addSeparator()
-        self.save_action = a(f, "&Save", QKeySequence.StandardKey.Save, self.save)
+        self.save_action = a(f, "&Save", QKeySequence.StandardKey.Save, self.save_from_menu)
         self.save_as_action = a(f, "Save &As…", "Ctrl+Shift+S", self.choose_save_as)
         f.addSeparator()
         self.import_action = a(f, "&Import Audio…", "Ctrl+I", self.choose_import)
@@ -442,6 +445,40 @@ class MainWindow(QMainWindow):
         took = (time.monotonic() - started) * 1000
         self.statusBar().showMessage(f"Saved {self.folder} ({took:.0f} ms)", STATUS_MS)
         return True
+
+    def save_from_menu(self) -> None:
+        """Ctrl+S: a small project saves at once; a big one is copied and written by a
+        worker, so the window never waits on the disk."""
+        if self.project is None:
+            return
+        clips = sum(len(t.clips) for t in self.project.tracks)
+        if clips < BACKGROUND_SAVE_CLIPS:
+            self.save()
+        else:
+            self.save_in_background()
+
+    def save_in_background(self) -> Task | None:
+        if self.project is None or self.folder is None or self.history is None:
+            return None
+        snapshot, folder = copy.deepcopy(self.project), self.folder
+        seen = self._changes
+
+        def work(progress, cancelled):
+            store.save_project(snapshot, folder)
+            return folder
+
+        def done(_folder) -> None:
+            self._hide_progress()
+            if self.history is not None and self._changes == seen and self.folder == folder:
+                self.history.mark_clean()
+            self.statusBar().showMessage(f"Saved {folder}", STATUS_MS)
+
+        task = Task(work, f"Saving {folder.name}")
+        task.signals.finished.connect(done)
+        task.signals.failed.connect(lambda m: self._tell("Not saved", m,
+                                                         QMessageBox.Icon.Critical))
+        self._show_progress(0.0, task.label)
+        return self.runner.start(task)
 
     def save_as(self, folder: str | Path) -> Task | None:
         """Copy the project's audio into `folder` in a worker, save there, then open it.
@@ -1035,6 +1072,7 @@ class MainWindow(QMainWindow):
     def _on_change(self, change: Change) -> None:
         if change.action == "clean" or change.edit is None:
             return
+        self._changes += 1
         self.arrange.sync()
         self.transport.refresh()
         self._show_format()
