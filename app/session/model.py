@@ -61,6 +61,17 @@ class AutomationMode(StrEnum):
     TRIM = "trim"
 
 
+class MidiKind(StrEnum):
+    CC = "cc"
+    PITCH = "pitch"  # pitch-bend: 14 bits per channel (Mackie Control faders)
+    NOTE = "note"
+
+
+class MidiMode(StrEnum):
+    ABSOLUTE = "absolute"  # the control's position is the value
+    RELATIVE = "relative"  # endless encoders: 1..63 up, 65..127 down, by steps
+
+
 class EqKind(StrEnum):
     LOW_SHELF = "low_shelf"
     PEAK = "peak"
@@ -297,6 +308,28 @@ class ControlRoom:
 
 
 @dataclass
+class MidiMapping:
+    """A hardware control learned for a parameter, saved with the project.
+
+    `target` is a track id (then `param` is a strip path such as "fader_db" or
+    "sends.0.level_db") or "transport" (then `param` is play, stop, record, rewind,
+    forward or loop). `low` and `high` are the values at the control's ends; for fader
+    levels they are positions on the fader's travel 0..1, so the hardware follows the
+    same law as the screen.
+    """
+
+    kind: MidiKind
+    channel: int  # 0..15
+    number: int  # CC or note number; 0 for pitch-bend
+    target: str
+    param: str
+    low: float = 0.0
+    high: float = 1.0
+    mode: MidiMode = MidiMode.ABSOLUTE
+    id: str = field(default_factory=new_id)
+
+
+@dataclass
 class Project:
     name: str = "Untitled"
     sample_rate: int = DEFAULT_RATE
@@ -312,6 +345,7 @@ class Project:
     cues: list[CueMix] = field(default_factory=list)
     media: dict[str, MediaFile] = field(default_factory=dict)
     control_room: ControlRoom = field(default_factory=ControlRoom)
+    midi_mappings: list[MidiMapping] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     def all_tracks(self) -> list[Track]:

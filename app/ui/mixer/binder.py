@@ -40,6 +40,8 @@ _SILENT = (
     E.RenameMarker,
     E.RenameClip,
     SetAutomationMode,
+    E.AddMidiMapping,
+    E.RemoveMidiMapping,
 )
 
 

@@ -12,7 +12,6 @@ fillRect calls with colours made once per widget.
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Callable
 
@@ -28,10 +27,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLineEdit, QSizePolicy, QWidget
 
+from app.session.faders import FADER_MAX_DB, SILENCE_DB, fader_db, fader_pos
 from app.ui.theme import COLOURS, mono_font, ui_font
 
-SILENCE_DB = -120.0
-FADER_MAX_DB = 12.0
 METER_FLOOR_DB = -60.0
 METER_TOP_DB = 6.0
 PEAK_FALL_DB_PER_S = 24.0
@@ -41,19 +39,6 @@ STRIP_BG = "#1d2025"  # the channel strip's panel (see window.STYLE)
 MASTER_BG = "#23272d"
 CLIP_LINEAR = 0.999  # a sample this close to full scale counts as a clip
 
-# The fader's travel: (position 0..1, dB). Finer near 0 dB, where mixing happens.
-_TAPER = (
-    (0.0, SILENCE_DB),
-    (0.06, -60.0),
-    (0.2, -40.0),
-    (0.36, -24.0),
-    (0.54, -12.0),
-    (0.76, 0.0),
-    (0.88, 6.0),
-    (1.0, FADER_MAX_DB),
-)
-_TAPER_POS = [p for p, _ in _TAPER]
-_TAPER_DB = [d for _, d in _TAPER]
 FADER_SCALE = (12, 6, 0, -6, -12, -24, -40, -60)
 METER_SCALE = (6, 0, -6, -12, -18, -24, -36, -48)
 
@@ -83,29 +68,6 @@ def parse_db(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{text!r} is not a level; type a number of dB such as -6 or -inf.")
     return max(SILENCE_DB, value)
-
-
-def fader_pos(db: float) -> float:
-    """Where a level sits on the fader's travel, 0..1."""
-    db = min(max(db, SILENCE_DB), FADER_MAX_DB)
-    i = bisect.bisect_right(_TAPER_DB, db)
-    if i >= len(_TAPER):
-        return 1.0
-    d0, d1 = _TAPER_DB[i - 1], _TAPER_DB[i]
-    p0, p1 = _TAPER_POS[i - 1], _TAPER_POS[i]
-    return p0 + (p1 - p0) * (db - d0) / (d1 - d0)
-
-
-def fader_db(pos: float) -> float:
-    """The level at a fader position 0..1, rounded to 0.1 dB (what the field shows)."""
-    pos = min(max(pos, 0.0), 1.0)
-    i = max(1, bisect.bisect_right(_TAPER_POS, pos))
-    if i >= len(_TAPER):
-        return FADER_MAX_DB
-    p0, p1 = _TAPER_POS[i - 1], _TAPER_POS[i]
-    d0, d1 = _TAPER_DB[i - 1], _TAPER_DB[i]
-    db = d0 + (d1 - d0) * (pos - p0) / (p1 - p0)
-    return SILENCE_DB if db <= -90.0 else round(db, 1)
 
 
 class Fader(QWidget):
