@@ -405,6 +405,7 @@ class MainWindow(QMainWindow):
         if pr is not None:
             self.format_label.setText(f"{pr.sample_rate / 1000:g} kHz  ·  {pr.tempo:g} BPM  ·  "
                                       f"{pr.meter_num}/{pr.meter_den}  ·  {len(pr.tracks)} tracks")
+            self.format_label.setMinimumWidth(self.format_label.sizeHint().width())
 
     def _close_project(self) -> None:
         self._recording = None
@@ -600,6 +601,7 @@ class MainWindow(QMainWindow):
             return
         text, ok = engine_status(self.engine)
         self.engine_label.setText(text)
+        self.engine_label.setMinimumWidth(self.engine_label.sizeHint().width())
         self.transport.show_device(text if ok else "No audio device · internal clock", ok)
 
     def _read_feedback(self) -> None:

@@ -266,6 +266,7 @@ class TransportBar(QWidget):
         self.armed_label.setText(f"● {armed} armed" if armed else "no track armed")
         self.armed_label.setProperty("armed", bool(armed))
         self.armed_label.style().polish(self.armed_label)
+        self.armed_label.setMinimumWidth(self.armed_label.sizeHint().width())
         self.clock.show_frame(self.clock.frame)
 
     def show_position(self, frame: int) -> None:

@@ -271,8 +271,10 @@ class ArrangeView(QWidget):
         self.ruler.set_playhead(frame)
 
     def _show_cursor(self) -> None:
+        """The edit cursor's dashed line, once a click has put it somewhere."""
         x = self.scale.x_of(self.editor.cursor)
-        self.overlay.set_cursor(x if 0 <= x <= self.scale.width else None)
+        shown = self.editor.cursor > 0 and 0 <= x <= self.scale.width
+        self.overlay.set_cursor(x if shown else None)
 
     def focus_track(self, track_id: str) -> None:
         old = self.editor.selection.track
