@@ -152,6 +152,8 @@ def test_audio_settings_reopen_the_engine_and_say_why_on_the_clock(window, qtbot
     dialog = window.findChild(AudioSettingsDialog)
     assert dialog is not None and dialog.isVisible()
     assert "ms" in dialog.latency_label.text()
+    assert dialog.api_box.itemText(0).startswith("Internal clock")
+    assert "Why:" in dialog.status_label.text()  # no device here: the reason is shown
     dialog.block_box.setCurrentIndex(dialog.block_box.findData(256))
     assert "256 frames" in dialog.latency_label.text()
     dialog.apply()
