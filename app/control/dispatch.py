@@ -172,10 +172,14 @@ class ControlDispatcher:
     def _changed(self, change: Change) -> None:
         self._dirty = True
 
-    def _apply(self, edit: Edit, key: Key) -> None:
+    def _begin(self, key: Key) -> None:
+        """A control moves: a new hand on it starts a new undo step."""
         if key not in self._gestures:
-            self.history.close_merge()  # a new hand on a control: a new undo step
+            self.history.close_merge()
         self._gestures[key] = self.clock()
+
+    def _apply(self, edit: Edit, key: Key) -> None:
+        self._begin(key)
         self.history.apply(edit)
         self.applied += 1
 
@@ -215,12 +219,13 @@ class ControlDispatcher:
             if project.track(action.track_id).strip.fader_db != action.db:
                 self._apply(SetParam(action.track_id, "fader_db", action.db), key)
             else:
-                self._gestures[key] = self.clock()
+                self._begin(key)
         elif isinstance(action, Touch):
             fader = (MidiKind.PITCH, action.strip, 0)
             if action.on:
                 surface.touched.add(action.strip)
                 self._strip_of[fader] = action.strip
+                self._begin(fader)
             else:
                 surface.touched.discard(action.strip)
                 self._end_gesture(fader)
