@@ -461,7 +461,9 @@ def test_loudness_gain_reduction_and_cue_meters_show_when_feedback_has_them(mixe
     from app.engine.engine import Feedback, StripMeter
 
     panel = mixer.loudness
-    mixer.show_feedback(Feedback(), 0.033)  # today's engine: no loudness, no GR
+    mixer.show_feedback(Feedback(), 0.033)  # nothing measured yet: silence
+    assert [v.text() for v in panel.values.values()] == ["-inf", "-inf", "-inf", "0.0", "-inf"]
+    mixer.show_feedback(SimpleNamespace(meters={}), 0.033)  # a feedback without loudness
     assert [v.text() for v in panel.values.values()] == ["—"] * 5
     track = mixer.project.tracks[0]
     assert mixer.strips[track.id].gr.reduction() is None

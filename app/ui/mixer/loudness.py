@@ -1,8 +1,8 @@
 """The loudness panel on the master: momentary, short-term, integrated, range, true peak.
 
-Values come from the engine's feedback when it reports them (`Feedback.loudness`, an
-object with `momentary`, `short_term`, `integrated` in LUFS, `lra` in LU and
-`true_peak` in dBTP); until then each reads "—". Targets: -23 LUFS (EBU R128
+Values come from the engine's feedback (`Feedback.loudness`, with `momentary`,
+`short_term`, `integrated` in LUFS, `lra` in LU and `true_peak` in dBTP); silence
+reads -inf, and a feedback that carries no loudness reads "—". Targets: -23 LUFS (EBU R128
 broadcast) and -14 LUFS (streaming); the integrated value is coloured by how far it is
 from the target. Reset asks the engine to start integrating again, where it can.
 """
