@@ -50,6 +50,7 @@ from app.ui.arrange.import_panel import ImportPanel
 from app.ui.arrange.view import ArrangeView
 from app.ui.arrange.waveforms import WaveformStore
 from app.ui.audio_settings import AudioSettingsDialog, engine_status
+from app.ui.control_surface import ControlSurface
 from app.ui.transport import TransportBar
 from app.ui.undo import UndoMirror
 from app.ui.workers import Task, TaskRunner
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or default_settings()
         self.binder = None
         self.mixer = None
+        self.surface: ControlSurface | None = None
         self.open_report: list[str] = []
         self.import_errors: list[str] = []
         self._import_queue: list[tuple[int, Path, int, str | None]] = []
@@ -118,6 +120,7 @@ class MainWindow(QMainWindow):
         self.arrange.report = self.say
         self.arrange.on_locate = self.locate
         self.arrange.on_audition = self.audition
+        self.arrange.on_midi_learn = self.midi_learn
         self.setCentralWidget(self.arrange)
         self.transport = TransportBar()
         bar = QToolBar("Transport", objectName="transportToolbar")
@@ -198,6 +201,9 @@ class MainWindow(QMainWindow):
         a(e, "Nudge &Left", "Alt+Left", lambda: ed.nudge(-1))
         a(e, "Nudge &Right", "Alt+Right", lambda: ed.nudge(1))
         e.addSeparator()
+        self.move_automation_action = a(e, "Move &Automation with Clips", None,
+                                        self._toggle_move_automation, checkable=True)
+        e.addSeparator()
         a(e, "&History", "Ctrl+H", self.toggle_history)
 
         v = bar.addMenu("&View")
@@ -242,6 +248,15 @@ class MainWindow(QMainWindow):
         w = bar.addMenu("&Window")
         a(w, "&Mixer", "Ctrl+Shift+M", self.open_mixer)
         a(w, "&Audio Settings…", "Ctrl+,", self.open_audio_settings)
+        cs = w.addMenu("&Control Surface")
+        self.surface_action = a(cs, "Enable &MIDI Control (JACK)", None,
+                                lambda: self.enable_control_surface(
+                                    self.surface_action.isChecked()), checkable=True)
+        self.mackie_action = a(cs, "Mackie &Control Protocol", None,
+                               lambda: self._restart_surface(), checkable=True)
+        self.mackie_action.setChecked(True)
+        a(cs, "Cancel MIDI &Learn", None, self.cancel_midi_learn)
+        a(cs, "&Remove All MIDI Mappings", None, self.remove_midi_mappings)
         h = bar.addMenu("&Help")
         a(h, "&Keys and Gestures", "F1", lambda: self._tell("Keys and gestures", KEYS_HELP,
                                                              QMessageBox.Icon.Information))
@@ -408,6 +423,7 @@ class MainWindow(QMainWindow):
             self.format_label.setMinimumWidth(self.format_label.sizeHint().width())
 
     def _close_project(self) -> None:
+        self.enable_control_surface(False)
         self._recording = None
         self._import_queue.clear()
         if self._import_task is not None:
@@ -619,6 +635,8 @@ class MainWindow(QMainWindow):
             header.meter.set_peak(m.peak if m is not None else 0.0, dt)
         if self.mixer is not None and self.mixer.isVisible():
             self.mixer.show_feedback(fb, dt)
+            for strip in self.mixer.strips.values():
+                strip.show_automation(fb.position if fb.playing else None)
         if self._locate is not None and (abs(fb.position - self._locate[0]) < fb.sample_rate
                                          or now - self._locate[1] > 0.5):
             self._locate = None
@@ -882,9 +900,88 @@ class MainWindow(QMainWindow):
 
             self.mixer = MixerWindow(self.project, self.undo, self.engine, folder=self.folder,
                                      poll=False, bind_engine=False)
+            self.mixer.ctx.learn = self.midi_learn
         self.mixer.show()
         self.mixer.raise_()
         return self.mixer
+
+    def _toggle_move_automation(self) -> None:
+        self.arrange.editor.move_automation = self.move_automation_action.isChecked()
+
+    # -- hardware control --------------------------------------------------------------------
+
+    def enable_control_surface(self, on: bool = True) -> bool:
+        """Open (or close) the MIDI control ports on JACK; True when they are open. Without a
+        JACK server it says so in the status bar and carries on without."""
+        if self.surface is not None:
+            self.surface.stop()
+            self.surface.deleteLater()
+            self.surface = None
+        if on and self.history is not None:
+            surface = ControlSurface(self.history, mackie=self.mackie_action.isChecked(),
+                                     parent=self)
+            try:
+                surface.start()
+            except Exception as e:  # noqa: BLE001 (any failure to open MIDI is reported)
+                surface.deleteLater()
+                self.say(f"MIDI control is off: {e}")
+                on = False
+            else:
+                surface.problem.connect(self.say)
+                surface.transport.connect(self._surface_transport)
+                surface.learned.connect(self._learned)
+                self.surface = surface
+                self.say("MIDI control is on: connect your controller to "
+                         f"{surface.ports.input_name}.")
+        self.surface_action.setChecked(self.surface is not None)
+        return self.surface is not None
+
+    def _restart_surface(self) -> None:
+        if self.surface is not None:
+            self.enable_control_surface(True)
+
+    def midi_learn(self, target: str, param: str) -> bool:
+        """MIDI learn: the next control moved on the controller drives `param` of track
+        `target` (or a transport action with target "transport")."""
+        if self.surface is None and not self.enable_control_surface(True):
+            return False
+        self.surface.learn(target, param)
+        try:
+            what = f"{self.project.track(target).name} {edits.param_label(param)}"
+        except KeyError:
+            what = param
+        self.statusBar().showMessage(f"MIDI learn: move a knob, fader or button for {what}…")
+        return True
+
+    def cancel_midi_learn(self) -> None:
+        if self.surface is not None and self.surface.learning:
+            self.surface.cancel_learn()
+            self.say("MIDI learn cancelled.")
+
+    def remove_midi_mappings(self) -> None:
+        if self.project is None or not self.project.midi_mappings:
+            self.say("There are no MIDI mappings to remove.")
+            return
+        self.push(edits.Compound("Remove MIDI mappings", [
+            edits.RemoveMidiMapping(m.id) for m in self.project.midi_mappings]))
+
+    def _learned(self, mapping) -> None:
+        self.say(f"MIDI learned: {mapping.kind.value} {mapping.number} on channel "
+                 f"{mapping.channel + 1} now drives {edits.param_label(mapping.param)}.")
+
+    def _surface_transport(self, action: str) -> None:
+        rate = self.project.sample_rate if self.project is not None else 48000
+        if action == "play" and not self.playing():
+            self.play_stop()
+        elif action == "stop":
+            self.stop()
+        elif action == "record":
+            self.toggle_record()
+        elif action == "loop":
+            self.toggle_loop()
+        elif action in ("rewind", "forward"):
+            step = 5 * rate if action == "forward" else -5 * rate
+            self.locate(self.position() + step)
 
     def open_audio_settings(self) -> AudioSettingsDialog | None:
         if self.engine is None:

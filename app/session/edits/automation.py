@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
+from app.session.automation import lane_value, param_scale
 from app.session.edits.base import Edit, EditError, _SetFields
 from app.session.edits.checks import _cue, _enum, _frame, _insert_sorted, _lane, _number, _track
 from app.session.edits.params import _PARAM_RANGES, param_label
@@ -224,3 +225,160 @@ class SetAutomationMode(Edit):
     def undo(self, project: Project) -> None:
         assert self._old is not None
         _track(project, self.track_id).automation_mode = self._old
+
+
+class _ReplacePoints(_PointEdit):
+    """Edits that rework a lane's points as a whole; the first do fixes the outcome."""
+
+    def __init__(self, track_id: str, param: str) -> None:
+        super().__init__(track_id, param)
+        self._old: list[AutomationPoint] = []
+        self._new: list[AutomationPoint] | None = None
+
+    def _rework(self, project: Project, points: list[AutomationPoint]) -> list[AutomationPoint]:
+        raise NotImplementedError
+
+    def do(self, project: Project) -> None:
+        lane = _lane(project, self.track_id, self.param)
+        if self._new is None:
+            new = self._rework(project, copy.deepcopy(lane.points))
+            new.sort(key=lambda p: p.time)
+            self._new = new
+        self._old, lane.points = lane.points, copy.deepcopy(self._new)
+
+    def undo(self, project: Project) -> None:
+        _lane(project, self.track_id, self.param).points = self._old
+
+
+def _range(start: int, end: int) -> tuple[int, int]:
+    start, end = _frame(start, "The range start"), _frame(end, "The range end")
+    if end <= start:
+        raise EditError("The range is empty: its end must come after its start.")
+    return start, end
+
+
+class ShiftAutomationRange(_ReplacePoints):
+    """Raise or lower a lane within [start, end] by `delta` (in the parameter's unit,
+    clamped to its range). Points at the range's edges, and one frame outside them, keep
+    the curve outside the range where it was."""
+
+    def __init__(self, track_id: str, param: str, start: int, end: int, delta: float) -> None:
+        super().__init__(track_id, param)
+        self.start, self.end, self.delta = start, end, delta
+        self.label = f"Raise {param_label(param)} automation" if delta >= 0 else \
+            f"Lower {param_label(param)} automation"
+
+    def _rework(self, project: Project, points: list[AutomationPoint]) -> list[AutomationPoint]:
+        start, end = _range(self.start, self.end)
+        delta = _number(self.delta, "The automation change")
+        track = _track(project, self.track_id)
+        scale = param_scale(track, self.param)
+        lane = AutomationLane(self.param, points)
+        if not points:
+            raise EditError("The lane has no points to raise or lower.")
+        times = {p.time for p in points}
+        anchors = [start, end, end + 1] + ([start - 1] if start > 0 else [])
+        added = [AutomationPoint(t, lane_value(lane, t)) for t in anchors if t not in times]
+        out = []
+        for p in points + added:
+            if start <= p.time <= end:
+                value = _check_automation_value(track, self.param, scale.clamp(p.value + delta))
+                p = AutomationPoint(p.time, value, p.interp)
+            out.append(p)
+        return out
+
+
+class RemoveAutomationRange(_ReplacePoints):
+    """Delete a lane's points within [start, end]."""
+
+    def __init__(self, track_id: str, param: str, start: int, end: int) -> None:
+        super().__init__(track_id, param)
+        self.start, self.end = start, end
+        self.label = f"Delete {param_label(param)} automation"
+
+    def _rework(self, project: Project, points: list[AutomationPoint]) -> list[AutomationPoint]:
+        start, end = _range(self.start, self.end)
+        kept = [p for p in points if not start <= p.time <= end]
+        if len(kept) == len(points):
+            raise EditError("There are no automation points in that range.")
+        return kept
+
+
+class PasteAutomation(_ReplacePoints):
+    """Put copied points (times relative to the copy's start) at frame `at`, replacing the
+    lane's points over the span they cover."""
+
+    def __init__(self, track_id: str, param: str, points: Iterable[AutomationPoint],
+                 at: int, length: int | None = None) -> None:
+        super().__init__(track_id, param)
+        self.points = copy.deepcopy(list(points))
+        self.at = at
+        self.length = length
+        self.label = f"Paste {param_label(param)} automation"
+
+    def _rework(self, project: Project, points: list[AutomationPoint]) -> list[AutomationPoint]:
+        at = _frame(self.at, "The paste position")
+        if not self.points:
+            raise EditError("There is no automation to paste.")
+        pasted = [self._point(project, at + p.time, p.value, p.interp) for p in self.points]
+        span = self.length if self.length is not None else max(p.time for p in self.points)
+        end = at + _frame(span, "The pasted length")
+        return [p for p in points if not at <= p.time <= end] + pasted
+
+
+class MoveAutomationRange(_ReplacePoints):
+    """Move a lane's points within [start, end) by `delta` frames (with the clips above
+    them); points already where they land are replaced."""
+
+    def __init__(self, track_id: str, param: str, start: int, end: int, delta: int) -> None:
+        super().__init__(track_id, param)
+        self.start, self.end, self.delta = start, end, delta
+        self.label = f"Move {param_label(param)} automation"
+
+    def _rework(self, project: Project, points: list[AutomationPoint]) -> list[AutomationPoint]:
+        start, end = _range(self.start, self.end)
+        delta = int(self.delta)
+        if start + delta < 0:
+            raise EditError("Automation cannot move before the start of the session.")
+        moving = [p for p in points if start <= p.time < end]
+        moved = [AutomationPoint(p.time + delta, p.value, p.interp) for p in moving]
+        stay = [p for p in points if not (start <= p.time < end)
+                and not start + delta <= p.time < end + delta]
+        return stay + moved
+
+
+class SetAutomationInterp(_PointEdit):
+    """The shape from point number `index` to the next: a straight line or a held step."""
+
+    def __init__(self, track_id: str, param: str, index: int, interp: Interp | str) -> None:
+        super().__init__(track_id, param)
+        self.index, self.interp = index, interp
+        self.label = "Set automation shape"
+        self._old: Interp | None = None
+
+    def do(self, project: Project) -> None:
+        points = self._points(project)
+        if not 0 <= self.index < len(points):
+            raise EditError(f"The lane has no point number {self.index}.")
+        interp = _enum(Interp, self.interp, "The interpolation")
+        self._old, points[self.index].interp = points[self.index].interp, interp
+
+    def undo(self, project: Project) -> None:
+        assert self._old is not None
+        self._points(project)[self.index].interp = self._old
+
+
+class SetAutomationLaneVisible(Edit):
+    """Show or hide a lane under its track in the arrange window (its points stay)."""
+
+    def __init__(self, track_id: str, param: str, visible: bool) -> None:
+        self.track_id, self.param, self.visible = track_id, param, bool(visible)
+        self.label = f"{'Show' if visible else 'Hide'} {param_label(param)} automation"
+        self._old = True
+
+    def do(self, project: Project) -> None:
+        lane = _lane(project, self.track_id, self.param)
+        self._old, lane.visible = lane.visible, self.visible
+
+    def undo(self, project: Project) -> None:
+        _lane(project, self.track_id, self.param).visible = self._old

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from app.session import edits as E
-from app.session.model import Clip, FadeShape, Project, TrackKind, new_id
+from app.session.edits.automation import MoveAutomationRange, PasteAutomation
+from app.session.model import AutomationPoint, Clip, FadeShape, Project, TrackKind, new_id
 from app.ui.arrange.grid import frames_per_beat
 
 SNAP_PX = 8  # clip edges pull within this many pixels
@@ -34,6 +35,9 @@ SNAP_DIVISIONS = {Snap.BEAT: 1, Snap.HALF: 2, Snap.QUARTER: 4}
 class ClipboardItem:
     track_id: str
     clip: Clip
+    # with "move automation with clips": lane param -> points under the clip, their
+    # times relative to the clip's start
+    automation: dict[str, list[AutomationPoint]] = field(default_factory=dict)
 
 
 @dataclass
@@ -56,6 +60,7 @@ class ArrangeEditor:
         self.snap = Snap.BEAT
         self.cursor = 0  # the edit cursor: where a click on empty lane put it
         self.clipboard: list[ClipboardItem] = []
+        self.move_automation = False  # moving, copying and pasting clips carries automation
 
     def set_project(self, project: Project | None) -> None:
         self.project = project
@@ -155,6 +160,11 @@ class ArrangeEditor:
                 return False
             moves.append(E.MoveClip(clip_id, clip.position + delta,
                                     target if target != track.id else None))
+            if self.move_automation and delta and target == track.id:
+                moves += [MoveAutomationRange(track.id, lane.param, clip.position, clip.end,
+                                              delta)
+                          for lane in track.automation
+                          if any(clip.position <= pt.time < clip.end for pt in lane.points)]
         if not moves:
             return False
         label = "Move clip" if len(moves) == 1 else f"Move {len(moves)} clips"
@@ -233,7 +243,8 @@ class ArrangeEditor:
         if rng is None:
             self.report("Select clips to duplicate first.")
             return []
-        return self._place([ClipboardItem(t, c) for t, c in self.selected()],
+        return self._place([ClipboardItem(t, c, self._automation_under(c))
+                            for t, c in self.selected()],
                            rng[1] - rng[0], "Duplicate")
 
     def copy(self) -> int:
@@ -246,8 +257,21 @@ class ArrangeEditor:
         for track_id, clip in chosen:
             c = copy.deepcopy(clip)
             c.position -= start
-            self.clipboard.append(ClipboardItem(track_id, c))
+            self.clipboard.append(ClipboardItem(track_id, c, self._automation_under(clip)))
         return len(self.clipboard)
+
+    def _automation_under(self, clip: Clip) -> dict[str, list[AutomationPoint]]:
+        """The automation points under a clip, relative to its start, when they go with it."""
+        if not self.move_automation:
+            return {}
+        track, _ = self.project.find_clip(clip.id)
+        out = {}
+        for lane in track.automation:
+            points = [AutomationPoint(p.time - clip.position, p.value, p.interp)
+                      for p in lane.points if clip.position <= p.time < clip.end]
+            if points:
+                out[lane.param] = points
+        return out
 
     def paste(self, frame: int) -> list[str]:
         if not self.clipboard:
@@ -265,6 +289,8 @@ class ArrangeEditor:
             c.id = new_id()
             c.position += offset
             adds.append(E.AddClip(item.track_id, c))
+            adds += [PasteAutomation(item.track_id, param, points, c.position, c.length)
+                     for param, points in item.automation.items()]
             new_ids.append(c.id)
         if not adds:
             self.report("The tracks those clips came from are gone.")

@@ -1,5 +1,6 @@
 """A track's header at the left of its lane: colour, name, arm, mute, solo, monitoring,
-input, a small level meter; drag it to reorder, drag its bottom edge to resize.
+input, automation lanes and mode, a small level meter; drag it to reorder, drag its bottom
+edge to resize; right-click for automation lanes and MIDI learn.
 
 The header only asks: every change goes to the view's `header_edit`, which makes it an
 edit in the window's history.
@@ -10,19 +11,22 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QContextMenuEvent, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app.session.model import MonitorMode, Project, Track, TrackKind
+from app.session.automation import automatable_params
+from app.session.model import AutomationMode, MonitorMode, Project, Track, TrackKind
+from app.ui.arrange.automation import param_name
 from app.ui.theme import ui_font
 
 HEADER_WIDTH = 232
@@ -128,6 +132,13 @@ class TrackHeader(QWidget):
         self.solo = _toggle("S", "Solo", "soloButton")
         self.takes_button = _toggle("T", "Show the takes (comp by swiping a take)", "takesButton")
         self.fold = _toggle("▾", "Fold the bus", "foldButton")
+        self.lanes_button = _toggle("A", "Show automation lanes", "automationLanesButton")
+        self.lanes_button.setCheckable(False)
+        self.lanes_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        lanes_menu = QMenu(self.lanes_button)
+        lanes_menu.aboutToShow.connect(lambda: self.fill_lanes_menu(lanes_menu))
+        self.lanes_button.setMenu(lanes_menu)
+        self.lanes_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0; }")
         audio = track.kind is TrackKind.AUDIO
         for b in (self.arm, self.mute, self.solo):
             top.addWidget(b)
@@ -135,6 +146,7 @@ class TrackHeader(QWidget):
             top.addWidget(self.takes_button)
         else:
             top.addWidget(self.fold)
+        top.addWidget(self.lanes_button)
         self.arm.setVisible(audio)
         self.takes_button.setEnabled(bool(track.takes.takes))
         layout.addLayout(top)
@@ -145,6 +157,19 @@ class TrackHeader(QWidget):
         self.meter = LevelMeter()
         self.monitor = QComboBox(objectName="monitorBox")
         self.input = QComboBox(objectName="inputBox")
+        self.mode = QToolButton(objectName="automationModeButton")
+        self.mode.setToolTip("Automation mode")
+        self.mode.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.mode.setFont(ui_font(8))
+        self.mode.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.mode.setFixedHeight(20)
+        self.mode_menu = QMenu(self.mode)
+        for m in AutomationMode:
+            self.mode_menu.addAction(m.value.capitalize(),
+                                     lambda m=m: self._edit("automation_mode", m.value))
+        self.mode.setMenu(self.mode_menu)
+        self.mode.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0; }")
+        self.mode.setMinimumWidth(46)
         row = QHBoxLayout()
         row.setSpacing(3)
         if audio:
@@ -157,6 +182,7 @@ class TrackHeader(QWidget):
                 box.setFont(ui_font(8))
                 box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
                 row.addWidget(box)
+        row.addWidget(self.mode)
         layout.addStretch(1)
         layout.addLayout(row)
         layout.addWidget(self.meter)
@@ -164,6 +190,7 @@ class TrackHeader(QWidget):
         self.detail_label.setVisible(self.height() >= 56)
         self.monitor.setVisible(audio and not small)
         self.input.setVisible(audio and not small)
+        self.mode.setVisible(not small)
         self.setToolTip(f"{track.name}\nDrag to reorder; drag the bottom edge to resize; "
                         "double-click the name to rename")
         self.refresh()
@@ -194,9 +221,47 @@ class TrackHeader(QWidget):
                 box.setCurrentIndex(i)
                 box.blockSignals(False)
         self.takes_button.setEnabled(bool(t.takes.takes))
+        self.mode.setText(AutomationMode(t.automation_mode).value.capitalize())
+        shown = sum(1 for lane in t.automation if lane.visible)
+        self.lanes_button.setText(f"A{shown}" if shown else "A")
         self.name_label.setText(t.name)
         self.detail_label.setText(describe_track(self.project, t))
         self.update()
+
+    def fill_lanes_menu(self, menu: QMenu) -> QMenu:
+        """Each automatable parameter, checked when its lane is shown; choosing one shows
+        or hides its lane."""
+        menu.clear()
+        shown = {lane.param for lane in self.track.automation if lane.visible}
+        held = {lane.param for lane in self.track.automation if lane.points}
+        for param in automatable_params(self.project, self.track):
+            text = param_name(self.project, param) + ("  •" if param in held else "")
+            act = menu.addAction(text, lambda p=param: self._edit("automation", p))
+            act.setCheckable(True)
+            act.setChecked(param in shown)
+            act.setData(param)
+        return menu
+
+    def context_menu(self) -> QMenu:
+        """Right-click on the header: automation lanes and mode, MIDI learn."""
+        menu = QMenu(self)
+        self.fill_lanes_menu(menu.addMenu("Show automation"))
+        modes = menu.addMenu("Automation mode")
+        for m in AutomationMode:
+            act = modes.addAction(m.value.capitalize(),
+                                  lambda m=m: self._edit("automation_mode", m.value))
+            act.setCheckable(True)
+            act.setChecked(self.track.automation_mode == m)
+        learn = getattr(self.view, "on_midi_learn", None)
+        if learn is not None:
+            sub = menu.addMenu("MIDI learn")
+            for param, text in (("fader_db", "Fader"), ("pan", "Pan"), ("mute", "Mute"),
+                                ("solo", "Solo")):
+                sub.addAction(text, lambda p=param: learn(self.track.id, p))
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        self.context_menu().popup(event.globalPos())
 
     def _edit(self, what: str, value: object) -> None:
         if self.view is not None:

@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.session import edits as E
+from app.session.edits.automation import SetAutomationLaneVisible
 from app.session.model import Clip, FadeShape, Project, Take, Track, TrackKind
+from app.ui.arrange.automation import AutomationClip, AutomationRow
 from app.ui.arrange.editor import ArrangeEditor
 from app.ui.arrange.grid import bar_ticks
 from app.ui.arrange.header import HEADER_WIDTH, TrackHeader
@@ -54,6 +56,8 @@ class ArrangeView(QWidget):
         self.report: Callable[[str], None] = lambda text: None
         self.on_locate: Callable[[int], None] = lambda frame: None
         self.on_audition: Callable[[str, Take], None] = lambda track_id, take: None
+        self.on_midi_learn: Callable[[str, str], None] | None = None  # track id, param
+        self.automation_clipboard: AutomationClip | None = None
         self.inputs = 2
         self.editor = ArrangeEditor(self._apply, self._report, self._close_merge)
         self.takes_open: set[str] = set()
@@ -62,6 +66,7 @@ class ArrangeView(QWidget):
         self.version = 0  # counts changes to the project, for the lanes' caches
         self._lanes: list[TrackLane] = []
         self._headers: list[TrackHeader] = []
+        self._auto_rows: dict[str, list[AutomationRow]] = {}  # by track id
         self._layout_key: tuple = ()
         self._ticks_key: tuple = ()
         self._ticks: list = []
@@ -158,8 +163,8 @@ class ArrangeView(QWidget):
     def _key(self) -> tuple:
         if self.project is None:
             return ()
-        return tuple((id(t), t.id, t.kind, lane_height(t, t.id in self.takes_open))
-                     for t in self.project.tracks)
+        return tuple((id(t), t.id, t.kind, lane_height(t, t.id in self.takes_open),
+                      _shown_lanes(t)) for t in self.project.tracks)
 
     def sync(self) -> None:
         """Follow the project after a change: rebuild rows only if tracks, their order or
@@ -172,6 +177,8 @@ class ArrangeView(QWidget):
             header.refresh()
         for lane in self._lanes:
             lane.update()
+        for row in self.automation_rows():
+            row.refresh()
         if self.project is not None:
             self.scale.set_session_frames(self.project.length())
         self.ruler.update()
@@ -197,7 +204,9 @@ class ArrangeView(QWidget):
             cached = old.get(track.id)
             want = lane_height(track, track.id in self.takes_open)
             if (cached is not None and cached[0].track is track and cached[0].height() == want
-                    and cached[0].takes_open == (track.id in self.takes_open)):
+                    and cached[0].takes_open == (track.id in self.takes_open)
+                    and [r.param for r in self._auto_rows.get(track.id, [])]
+                    == _shown_lanes(track)):
                 lane, header, row = cached
                 if lane.index != i:
                     lane.index = i
@@ -205,15 +214,25 @@ class ArrangeView(QWidget):
                 header.refresh()
             else:
                 row = QWidget()
-                row_layout = QHBoxLayout(row)
-                row_layout.setContentsMargins(0, 0, 0, 0)
+                column = QVBoxLayout(row)
+                column.setContentsMargins(0, 0, 0, 0)
+                column.setSpacing(0)
+                row_layout = QHBoxLayout()
                 row_layout.setSpacing(0)
+                column.addLayout(row_layout)
                 lane = TrackLane(self.project, track, self.scale, self.store, i, view=self)
                 header = TrackHeader(self.project, track, view=self, height=lane.height(),
                                      inputs=self.inputs)
                 row_layout.addWidget(header)
                 row_layout.addWidget(lane, 1)
                 lane.installEventFilter(self)
+                self._auto_rows[track.id] = []
+                for param in _shown_lanes(track):
+                    auto = AutomationRow(self.project, track, param, self.scale, HEADER_WIDTH,
+                                         view=self)
+                    auto.show_playhead(self.playhead)
+                    column.addWidget(auto)
+                    self._auto_rows[track.id].append(auto)
                 for media_id in lane.media_ids():
                     if media_id in self.project.media:
                         self.store.request(self.project.media[media_id])
@@ -225,6 +244,7 @@ class ArrangeView(QWidget):
             if keep.get(track_id) is not row:
                 row.setParent(None)
                 row.deleteLater()
+        self._auto_rows = {t.id: self._auto_rows.get(t.id, []) for t in tracks}
         self._lanes, self._headers = lanes, headers
         self.drop_hint.setVisible(len(tracks) < 12)
         self.rows.setUpdatesEnabled(True)
@@ -246,6 +266,15 @@ class ArrangeView(QWidget):
 
     def lanes(self) -> list[TrackLane]:
         return list(self._lanes)
+
+    def automation_rows(self, track_id: str | None = None) -> list[AutomationRow]:
+        """The automation lanes shown (under one track, or under all)."""
+        if track_id is not None:
+            return list(self._auto_rows.get(track_id, []))
+        return [row for rows in self._auto_rows.values() for row in rows]
+
+    def automation_row(self, track_id: str, param: str) -> AutomationRow:
+        return next(r for r in self._auto_rows.get(track_id, []) if r.param == param)
 
     def headers(self) -> list[TrackHeader]:
         return list(self._headers)
@@ -269,6 +298,8 @@ class ArrangeView(QWidget):
                 s.set_origin(frame - s.width * s.frames_per_pixel * 0.05)
         self.overlay.set_playhead(s.x_of(frame) if 0 <= s.x_of(frame) <= s.width else None)
         self.ruler.set_playhead(frame)
+        for row in self.automation_rows():
+            row.show_playhead(self.playhead)
 
     def _show_cursor(self) -> None:
         """The edit cursor's dashed line, once a click has put it somewhere."""
@@ -364,6 +395,8 @@ class ArrangeView(QWidget):
             self._syncing = False
         for lane in self._lanes:
             lane.update()
+        for row in self.automation_rows():
+            row.lane.update()
         self.set_playhead(self.playhead)
         self._show_cursor()
 
@@ -552,6 +585,9 @@ class ArrangeView(QWidget):
             if not chosen.isValid():
                 return
             value = chosen.name()
+        if what == "automation":
+            lane = next((ln for ln in track.automation if ln.param == value), None)
+            what, value = "automation_lane", (lane, str(value))
         edit = {
             "armed": lambda: E.SetArmed(track_id, bool(value)),
             "mute": lambda: E.SetParam(track_id, "mute", bool(value)),
@@ -562,6 +598,8 @@ class ArrangeView(QWidget):
             "colour": lambda: E.SetTrackColour(track_id, str(value)),
             "height": lambda: E.SetTrackView(track_id, height=int(value)),
             "folded": lambda: E.SetTrackView(track_id, folded=bool(value)),
+            "automation_mode": lambda: E.SetAutomationMode(track_id, str(value)),
+            "automation_lane": lambda: _toggle_lane(track_id, *value),
         }[what]()
         if not self.editor.apply(edit):
             self.header_for(track_id).refresh()
@@ -599,3 +637,14 @@ class ArrangeView(QWidget):
             return None
         tid = self.editor.selection.track
         return next((t for t in self.project.tracks if t.id == tid), None)
+
+
+def _shown_lanes(track: Track) -> list[str]:
+    return [lane.param for lane in track.automation if lane.visible]
+
+
+def _toggle_lane(track_id: str, lane, param: str) -> E.Edit:
+    """Show a parameter's lane (adding it the first time), or hide it if shown."""
+    if lane is None:
+        return E.AddAutomationLane(track_id, param)
+    return SetAutomationLaneVisible(track_id, param, not lane.visible)

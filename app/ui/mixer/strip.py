@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.session import edits as E
+from app.session.automation import lane_value
 from app.session.edits import AddSend, Edit, EditError, RemoveSend, SetAutomationMode
 from app.session.model import AutomationMode, MonitorMode, Project, Track, TrackKind
 from app.ui.mixer.eq import EqCurve
@@ -66,6 +67,7 @@ class StripContext:
     report: Callable[[str], None]  # tell the user something in a sentence
     open_eq: Callable[[str], None]  # open the EQ editor of a track id
     inputs: int = 8  # device input channels to offer
+    learn: Callable[[str, str], None] | None = None  # MIDI learn for (track id, path)
 
 
 def _db(v: float) -> str:
@@ -366,6 +368,51 @@ class ChannelStrip(QFrame):
         self.name.renamed.connect(lambda n: self._apply(E.RenameTrack(self.track_id, n)))
         outer.addWidget(self.name)
         self._details += [self.automation]
+        self._showing_lanes = False
+        for widget, path in ((self.fader, "fader_db"), (self.pan, "pan"), (self.trim, "trim_db"),
+                             (self.mute, "mute"), (self.solo, "solo"), (self.drive, "drive_db")):
+            widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            widget.customContextMenuRequested.connect(
+                lambda pos, p=path, w=widget: self.control_menu(p).exec(w.mapToGlobal(pos)))
+
+    def control_menu(self, path: str) -> QMenu:
+        """Right-click on a control: MIDI learn it, or forget its mapping."""
+        menu = QMenu(self)
+        learn = menu.addAction("MIDI learn", lambda: self.ctx.learn(self.track_id, path))
+        learn.setEnabled(self.ctx.learn is not None)
+        mapped = [m for m in self.ctx.project.midi_mappings
+                  if m.target == self.track_id and m.param == path]
+        forget = menu.addAction("Remove MIDI mapping", lambda: [
+            self._apply(E.RemoveMidiMapping(m.id)) for m in mapped])
+        forget.setEnabled(bool(mapped))
+        return menu
+
+    def show_automation(self, frame: int | None) -> None:
+        """While rolling (`frame` is the play position), show what the strip's lanes play
+        in a reading mode, whatever was dragged; None shows the strip's own values again."""
+        track = self.track
+        lanes = [] if frame is None or track.automation_mode not in (
+            AutomationMode.READ, AutomationMode.TOUCH, AutomationMode.LATCH) else [
+            lane for lane in track.automation if lane.points]
+        if not lanes:
+            if self._showing_lanes:
+                self._showing_lanes = False
+                self.refresh()
+            return
+        self._showing_lanes = True
+        for lane in lanes:
+            value = lane_value(lane, frame)
+            if lane.param == "fader_db":
+                self.fader.set_value(value)
+                self.db_field.set_value(value)
+            elif lane.param == "pan":
+                self.pan.set_value(value)
+            elif lane.param == "trim_db":
+                self.trim.set_value(value)
+            elif lane.param == "drive_db":
+                self.drive.set_value(value)
+            elif lane.param == "mute":
+                self.mute.setChecked(value >= 0.5)
 
     def _blank(self, detail: bool = True) -> QWidget:
         """An empty row where an audio track has a control, so all strips line up."""
