@@ -9,8 +9,10 @@ which gives the tests a real round trip through the server.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import tempfile
@@ -21,6 +23,7 @@ from pathlib import Path
 REGISTRY = Path("/dev/shm/jack-shm-registry")
 REGISTRY_MAGIC = 0x4A41434B
 MAX_SERVERS = 8
+PR_SET_PDEATHSIG = 1
 SERVERS_AT = 24  # after magic, protocol, type, size, hdr_len, entry_len
 
 
@@ -60,6 +63,16 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: end the server when the test process ends.
+
+    A test run killed by a timeout never reaches its teardown; without this its
+    server would live on and hold one of JACK's 8 server slots.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def unique_name(prefix: str = "glassroom") -> str:
@@ -106,6 +119,7 @@ class JackServer:
             ],
             stdout=subprocess.DEVNULL,
             stderr=self._log,  # a file, not a pipe: a full pipe would stall the server
+            preexec_fn=_die_with_parent,
         )
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
