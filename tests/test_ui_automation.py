@@ -17,7 +17,15 @@ from PySide6.QtWidgets import QApplication
 from app.engine.engine import Engine
 from app.session import edits as E
 from app.session import media, store
-from app.session.automation import lane_value, param_scale
+from app.session.automation import lane_value, lane_values, param_scale, thin
+from app.session.edits.automation import (
+    MoveAutomationRange,
+    PasteAutomation,
+    RemoveAutomationRange,
+    SetAutomationInterp,
+    SetAutomationLaneVisible,
+    ShiftAutomationRange,
+)
 from app.session.model import AutomationMode, AutomationPoint, Interp
 from app.ui.main_window import MainWindow
 from app.ui.theme import apply_theme
@@ -291,3 +299,93 @@ def test_screenshot_with_an_automation_lane(win):
     image = win.grab()
     assert image.save(str(OUT / "arrange_automation.png"))
     assert param_scale(track, "fader_db").kind == "fader"
+
+
+# -- the lane edits and the session helper, without widgets ------------------------------
+
+def _lane_project():
+    from app.session.model import AutomationLane, Project, Track
+
+    p = Project()
+    t = Track("Vox", id="vox")
+    t.automation = [AutomationLane("fader_db", [
+        AutomationPoint(0, -6.0), AutomationPoint(48000, 0.0, Interp.HOLD),
+        AutomationPoint(96000, -12.0)])]
+    p.tracks = [t]
+    return p
+
+
+LANE_EDITS = {
+    "shift range": lambda: ShiftAutomationRange("vox", "fader_db", 24000, 72000, 3.0),
+    "remove range": lambda: RemoveAutomationRange("vox", "fader_db", 40000, 100000),
+    "paste": lambda: PasteAutomation("vox", "fader_db", [AutomationPoint(0, -20.0),
+                                                         AutomationPoint(1000, -10.0)], 47000),
+    "move range": lambda: MoveAutomationRange("vox", "fader_db", 40000, 60000, 10000),
+    "interp": lambda: SetAutomationInterp("vox", "fader_db", 0, Interp.HOLD),
+    "hide": lambda: SetAutomationLaneVisible("vox", "fader_db", False),
+}
+
+
+@pytest.mark.parametrize("name", list(LANE_EDITS))
+def test_lane_edits_do_undo_and_redo_exactly(name):
+    import copy
+
+    p = _lane_project()
+    before = copy.deepcopy(p)
+    history = E.EditHistory(p)
+    history.apply(LANE_EDITS[name]())
+    after = copy.deepcopy(p)
+    assert after != before
+    history.undo()
+    assert p == before
+    history.redo()
+    assert p == after
+
+
+def test_a_range_raise_keeps_the_curve_outside_the_range():
+    p = _lane_project()
+    lane = p.tracks[0].automation[0]
+    outside = [lane_value(lane, f) for f in (0, 12000, 23999, 72001, 90000)]
+    E.EditHistory(p).apply(ShiftAutomationRange("vox", "fader_db", 24000, 72000, 3.0))
+    assert [lane_value(lane, f) for f in (0, 12000, 23999, 72001, 90000)] == outside
+    assert lane_value(lane, 48000) == 3.0
+    assert lane_value(lane, 30000) == pytest.approx(-6.0 + 6.0 * 30000 / 48000 + 3.0)
+
+
+def test_refused_lane_edits_change_nothing():
+    import copy
+
+    p = _lane_project()
+    before = copy.deepcopy(p)
+    history = E.EditHistory(p)
+    for edit in (RemoveAutomationRange("vox", "fader_db", 10, 20),
+                 ShiftAutomationRange("vox", "fader_db", 50, 10, 1.0),
+                 PasteAutomation("vox", "fader_db", [AutomationPoint(0, float("nan"))], 0),
+                 MoveAutomationRange("vox", "fader_db", 0, 100, -10),
+                 SetAutomationInterp("vox", "pan", 0, Interp.HOLD)):
+        with pytest.raises(E.EditError):
+            history.apply(edit)
+    assert p == before
+
+
+def test_lane_values_match_lane_value_and_the_engine_kernel():
+    from app.engine.mixer import lane_value as kernel_value
+
+    p = _lane_project()
+    lane = p.tracks[0].automation[0]
+    frames = np.array([-5.0, 0.0, 100.0, 47999.0, 48000.0, 70000.0, 96000.0, 2e5])
+    table = np.array([[pt.time, pt.value, 1.0 if pt.interp is Interp.HOLD else 0.0]
+                      for pt in lane.points])
+    want = [kernel_value(table, 0, len(table), f) for f in frames]
+    assert [lane_value(lane, f) for f in frames] == pytest.approx(want)
+    assert lane_values(lane, frames) == pytest.approx(want)
+
+
+def test_thinning_keeps_corners_and_drops_straight_runs():
+    from app.session.model import Track
+
+    scale = param_scale(Track("x"), "pan")
+    ramp = [AutomationPoint(i * 100, -1.0 + i * 0.02) for i in range(51)]
+    corner = ramp + [AutomationPoint(5000 + i * 100, 0.0 - i * 0.02) for i in range(1, 51)]
+    kept = thin(corner, scale)
+    assert [pt.time for pt in kept] == [0, 5000, 10000]

@@ -910,7 +910,7 @@ class MainWindow(QMainWindow):
 
     # -- hardware control --------------------------------------------------------------------
 
-    def enable_control_surface(self, on: bool = True) -> bool:
+    def enable_control_surface(self, on: bool = True, client_name: str = "Glassroom") -> bool:
         """Open (or close) the MIDI control ports on JACK; True when they are open. Without a
         JACK server it says so in the status bar and carries on without."""
         if self.surface is not None:
@@ -918,8 +918,8 @@ class MainWindow(QMainWindow):
             self.surface.deleteLater()
             self.surface = None
         if on and self.history is not None:
-            surface = ControlSurface(self.history, mackie=self.mackie_action.isChecked(),
-                                     parent=self)
+            surface = ControlSurface(self.history, client_name=client_name,
+                                     mackie=self.mackie_action.isChecked(), parent=self)
             try:
                 surface.start()
             except Exception as e:  # noqa: BLE001 (any failure to open MIDI is reported)

@@ -257,6 +257,12 @@ def _range(start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _interp_at(points: list[AutomationPoint], time: int) -> Interp:
+    """The shape of the segment a new point at `time` splits, so the curve keeps it."""
+    before = [p for p in points if p.time <= time]
+    return before[-1].interp if before else Interp.LINEAR
+
+
 class ShiftAutomationRange(_ReplacePoints):
     """Raise or lower a lane within [start, end] by `delta` (in the parameter's unit,
     clamped to its range). Points at the range's edges, and one frame outside them, keep
@@ -278,7 +284,8 @@ class ShiftAutomationRange(_ReplacePoints):
             raise EditError("The lane has no points to raise or lower.")
         times = {p.time for p in points}
         anchors = [start, end, end + 1] + ([start - 1] if start > 0 else [])
-        added = [AutomationPoint(t, lane_value(lane, t)) for t in anchors if t not in times]
+        added = [AutomationPoint(t, lane_value(lane, t), _interp_at(points, t))
+                 for t in anchors if t not in times]
         out = []
         for p in points + added:
             if start <= p.time <= end:
