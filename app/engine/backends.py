@@ -275,6 +275,7 @@ class PortAudioBackend:
         lib = self._sd._lib
         active = lib.Pa_IsStreamActive(self._stream)
         if active != 1:
+            self._leave_portaudio_at_exit()
             return f"the audio device {self.summary} stopped (code {active})"
         blocks = int(self._root.arena.fb[A.F_BLOCKS])
         now = time.monotonic()
@@ -284,6 +285,16 @@ class PortAudioBackend:
         elif now - self._last_progress > STALL_SECONDS:
             return f"the audio device {self.summary} stopped delivering audio"
         return None
+
+    def _leave_portaudio_at_exit(self) -> None:
+        """Keep sounddevice from terminating PortAudio when the program exits.
+
+        After the audio server vanished, PortAudio's JACK host API aborts the whole
+        process in Pa_Terminate (it asserts that closing its dead client worked), so
+        a program that lost its device would crash on the way out. Skipping the
+        terminate at exit costs nothing: the process is ending.
+        """
+        self._sd._initialized = 0
 
     def cpu_load(self) -> float:
         if self._stream is None:
