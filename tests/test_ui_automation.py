@@ -389,3 +389,24 @@ def test_thinning_keeps_corners_and_drops_straight_runs():
     corner = ramp + [AutomationPoint(5000 + i * 100, 0.0 - i * 0.02) for i in range(1, 51)]
     kept = thin(corner, scale)
     assert [pt.time for pt in kept] == [0, 5000, 10000]
+
+
+def test_edit_menu_keys_act_on_the_focused_lane(win):
+    track, lane = show_lane(win)
+    lane.apply(E.SetAutomationPoints(track.id, "fader_db", [
+        AutomationPoint(0, -6.0), AutomationPoint(RATE, -12.0), AutomationPoint(2 * RATE, 0.0)]))
+    clips = list(track.clips)
+    win.arrange.editor.select(clips[0].id)
+    drag(lane, at(lane, RATE // 2, -40.0), at(lane, 3 * RATE // 2, -40.0))
+    lane.setFocus()
+    win.copy_action.trigger()
+    assert win.arrange.automation_clipboard is not None
+    win.delete_action.trigger()
+    assert [p.time for p in track.automation[0].points] == [0, 2 * RATE]
+    assert track.clips == clips, "the selected clip stays: Delete went to the lane"
+    win.locate(3 * RATE)
+    win.paste_action.trigger()
+    times = [p.time for p in track.automation[0].points]
+    assert times[:3] == [0, 2 * RATE, 3 * RATE], "the copy starts at the playhead"
+    assert abs(times[-1] - 4 * RATE) < 2 * lane.scale.frames_per_pixel
+    assert track.automation[0].points[3].value == -12.0

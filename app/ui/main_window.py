@@ -44,6 +44,7 @@ from app.engine.engine import Engine, Feedback
 from app.session import edits, media, store
 from app.session.edits import Change, EditHistory
 from app.session.model import Clip, MediaFile, Project, Take, Track, TrackKind
+from app.ui.arrange.automation import AutomationLaneWidget
 from app.ui.arrange.editor import Snap
 from app.ui.arrange.header import HEADER_WIDTH
 from app.ui.arrange.import_panel import ImportPanel
@@ -191,11 +192,10 @@ class MainWindow(QMainWindow):
         e.addAction(self.redo_action)
         e.addSeparator()
         ed = self.arrange.editor
-        self.copy_action = a(e, "&Copy", "Ctrl+C", ed.copy)
-        self.paste_action = a(e, "&Paste at Playhead", "Ctrl+V",
-                              lambda: ed.paste(self.position()))
+        self.copy_action = a(e, "&Copy", "Ctrl+C", self.copy)
+        self.paste_action = a(e, "&Paste at Playhead", "Ctrl+V", self.paste)
         self.duplicate_action = a(e, "&Duplicate", "Ctrl+D", ed.duplicate)
-        self.delete_action = a(e, "De&lete", QKeySequence(Qt.Key.Key_Delete), ed.delete)
+        self.delete_action = a(e, "De&lete", QKeySequence(Qt.Key.Key_Delete), self.delete)
         self.split_action = a(e, "&Split at Playhead", "S", self.split)
         self.mute_clip_action = a(e, "&Mute Clips", "Ctrl+M", ed.toggle_mute)
         a(e, "Nudge &Left", "Alt+Left", lambda: ed.nudge(-1))
@@ -904,6 +904,32 @@ class MainWindow(QMainWindow):
         self.mixer.show()
         self.mixer.raise_()
         return self.mixer
+
+    def _focused_lane(self) -> AutomationLaneWidget | None:
+        """The automation lane the user last clicked, while it has the keyboard."""
+        widget = self.focusWidget()
+        return widget if isinstance(widget, AutomationLaneWidget) else None
+
+    def copy(self) -> None:
+        lane = self._focused_lane()
+        if lane is None:
+            self.arrange.editor.copy()
+        elif lane.copy_range() is None:
+            self.say("Select a range of automation to copy first (drag along the lane).")
+
+    def paste(self) -> None:
+        lane = self._focused_lane()
+        if lane is None:
+            self.arrange.editor.paste(self.position())
+        else:
+            lane.paste(self.position())
+
+    def delete(self) -> None:
+        lane = self._focused_lane()
+        if lane is None:
+            self.arrange.editor.delete()
+        elif not lane.delete_selection():
+            self.say("Select automation points or a range to delete first.")
 
     def _toggle_move_automation(self) -> None:
         self.arrange.editor.move_automation = self.move_automation_action.isChecked()
