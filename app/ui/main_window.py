@@ -76,7 +76,12 @@ G  snap on/off      F  follow the playhead      Z  zoom to selection      Ctrl+0
 Drag a clip to move it (also onto another track), its edges to trim, the small squares at
 its top corners for fades, its dashed line for gain. Drag on the ruler's lower half for
 the loop (Shift: punch); click its upper half to move the playhead; double-click a marker
-to rename it."""
+to rename it.
+Automation: a track header's A button shows a parameter's lane. On a lane, click adds a
+point, drag moves it, Ctrl+drag (or the pencil) draws; drag along empty lane selects a
+range, drag inside it up or down to raise or lower it; Delete, Ctrl+C and Ctrl+V act on
+the lane last clicked; right-click a point for linear or hold.
+Right-click a mixer control or a track header for MIDI learn."""
 
 
 def default_settings() -> QSettings:
