@@ -26,7 +26,7 @@ from app.session.edits.automation import (
     SetAutomationLaneVisible,
     ShiftAutomationRange,
 )
-from app.session.model import AutomationMode, AutomationPoint, Interp
+from app.session.model import AutomationMode, AutomationPoint, CueMix, Interp, Track, TrackKind
 from app.ui.main_window import MainWindow
 from app.ui.theme import apply_theme
 
@@ -304,7 +304,7 @@ def test_screenshot_with_an_automation_lane(win):
 # -- the lane edits and the session helper, without widgets ------------------------------
 
 def _lane_project():
-    from app.session.model import AutomationLane, Project, Track
+    from app.session.model import AutomationLane, Project
 
     p = Project()
     t = Track("Vox", id="vox")
@@ -382,8 +382,6 @@ def test_lane_values_match_lane_value_and_the_engine_kernel():
 
 
 def test_thinning_keeps_corners_and_drops_straight_runs():
-    from app.session.model import Track
-
     scale = param_scale(Track("x"), "pan")
     ramp = [AutomationPoint(i * 100, -1.0 + i * 0.02) for i in range(51)]
     corner = ramp + [AutomationPoint(5000 + i * 100, 0.0 - i * 0.02) for i in range(1, 51)]
@@ -410,3 +408,29 @@ def test_edit_menu_keys_act_on_the_focused_lane(win):
     assert times[:3] == [0, 2 * RATE, 3 * RATE], "the copy starts at the playhead"
     assert abs(times[-1] - 4 * RATE) < 2 * lane.scale.frames_per_pixel
     assert track.automation[0].points[3].value == -12.0
+
+
+def test_every_strip_parameter_gets_a_lane_on_its_own_scale(win):
+    track = win.project.tracks[0]
+    win.push(E.AddTrack(Track("Verb", kind=TrackKind.BUS, bus_effect="reverb", id="verb")))
+    win.push(E.AddSend(track.id, "verb"))
+    win.push(E.AddCue(CueMix("Drums", id="drums")))
+    header = win.arrange.header_for(track.id)
+    params = [a.data() for a in header.fill_lanes_menu(header.lanes_button.menu()).actions()]
+    assert {"fader_db", "pan", "mute", "trim_db", "sends.0.level_db", "cue.drums.level_db",
+            "cue.drums.pan", "eq.0.gain_db", "eq.3.freq", "drive_db"} <= set(params)
+    for param in params:
+        show_lane(win, param)
+    rows = {r.param: r for r in win.arrange.automation_rows(track.id)}
+    assert list(rows) == params
+    kinds = {p: rows[p].lane.value_scale.kind for p in params}
+    assert kinds["fader_db"] == kinds["sends.0.level_db"] == kinds["cue.drums.level_db"] == "fader"
+    assert kinds["mute"] == "toggle" and kinds["eq.3.freq"] == "log"
+    assert rows["eq.0.gain_db"].lane.value_scale.low == -18.0
+    assert rows["sends.0.level_db"].name_label.text() == "Send to Verb"
+    for row in rows.values():
+        assert not row.grab().isNull()
+    mute = rows["mute"].lane
+    click(mute, QPoint(round(mute.scale.x_of(RATE)), 10))
+    point = track.automation[params.index("mute")].points[0]
+    assert point.value == 1.0 and point.interp is Interp.HOLD

@@ -147,7 +147,8 @@ def automatable_params(project: Project, track: Track) -> list[str]:
     """Every parameter of `track` a lane can be shown for, in the strip's order."""
     out = ["fader_db", "pan", "mute", "trim_db"]
     out += [f"sends.{k}.level_db" for k in range(len(track.strip.sends))]
-    out += [f"cue.{c.id}.level_db" for c in project.cues]
+    for cue in project.cues:
+        out += [f"cue.{cue.id}.level_db", f"cue.{cue.id}.pan"]
     for band in range(len(track.strip.eq)):
         out += [f"eq.{band}.gain_db", f"eq.{band}.freq"]
     out += ["hpf_freq", "comp_threshold_db", "gate_threshold_db", "drive_db"]

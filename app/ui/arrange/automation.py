@@ -46,7 +46,7 @@ DRAG_PX = 3  # movement that turns a press into a drag
 MARGIN = 5  # pixels above the top and below the bottom of the value range
 
 
-def param_name(project: Project, param: str) -> str:
+def param_name(project: Project, param: str, track: Track | None = None) -> str:
     """A lane's name as the menu and its header show it."""
     parts = param.split(".")
     if parts[0] == "cue" and len(parts) == 3:
@@ -56,7 +56,12 @@ def param_name(project: Project, param: str) -> str:
             cue = "cue"
         return f"{cue} {'pan' if parts[2] == 'pan' else 'level'}"
     if parts[0] == "sends" and len(parts) == 3:
-        return f"Send {int(parts[1]) + 1}"
+        k = int(parts[1])
+        if track is not None and k < len(track.strip.sends):
+            bus = next((t.name for t in project.tracks if t.id == track.strip.sends[k].bus), "")
+            if bus:
+                return f"Send to {bus}"
+        return f"Send {k + 1}"
     names = {"fader_db": "Fader", "pan": "Pan", "mute": "Mute", "trim_db": "Trim",
              "hpf_freq": "HPF freq", "comp_threshold_db": "Comp threshold",
              "gate_threshold_db": "Gate threshold", "drive_db": "Drive"}
@@ -294,8 +299,10 @@ class AutomationLaneWidget(QWidget):
         x, y = event.position().x(), event.position().y()
         if what == "empty":
             self.range = None
-            edit = E.AddAutomationPoint(self.track.id, self.param,
-                                        AutomationPoint(self.frame_at(x), self.value_at(y)))
+            # on/off lanes step from point to point
+            shape = Interp.HOLD if self.value_scale.kind == "toggle" else Interp.LINEAR
+            edit = E.AddAutomationPoint(self.track.id, self.param, AutomationPoint(
+                self.frame_at(x), self.value_at(y), shape))
             if self.apply(edit):
                 self.selected = edit._index
         elif what == "draw":
@@ -423,7 +430,7 @@ class AutomationRow(QWidget):
         col.setSpacing(1)
         top = QHBoxLayout()
         top.setSpacing(3)
-        self.name_label = QLabel(param_name(project, param))
+        self.name_label = QLabel(param_name(project, param, track))
         self.name_label.setFont(ui_font(8.5, ui_font().Weight.DemiBold))
         self.name_label.setStyleSheet(f"color: {QColor(track.colour).lighter(130).name()};")
         top.addWidget(self.name_label, 1)

@@ -235,7 +235,7 @@ class TrackHeader(QWidget):
         shown = {lane.param for lane in self.track.automation if lane.visible}
         held = {lane.param for lane in self.track.automation if lane.points}
         for param in automatable_params(self.project, self.track):
-            text = param_name(self.project, param) + ("  •" if param in held else "")
+            text = param_name(self.project, param, self.track) + ("  •" if param in held else "")
             act = menu.addAction(text, lambda p=param: self._edit("automation", p))
             act.setCheckable(True)
             act.setChecked(param in shown)
