@@ -477,3 +477,24 @@ def test_screenshots_empty_demo_and_a_32_track_session_mid_edit(full, qtbot, tmp
 
 def QTest_wait(qtbot) -> None:  # noqa: N802
     qtbot.wait(120)  # two feedback reads, so meters and the playhead show
+
+
+def test_the_engine_starts_on_a_worker_and_takes_over_the_open_project(window, qtbot,
+                                                                       demo_copy) -> None:
+    from app.engine.engine import Engine
+
+    assert window.open_folder(demo_copy)
+    engine = Engine()
+    try:
+        window.start_engine(engine)
+        assert window.engine is None  # the window does not wait for the compile
+        qtbot.waitUntil(lambda: window.engine is engine, timeout=WAIT_MS)
+        assert engine.running
+        assert NO_DEVICE in window.engine_label.text()
+        window.play_stop()
+        qtbot.waitUntil(lambda: window.feedback is not None and window.feedback.position > 0,
+                        timeout=WAIT_MS)
+        assert any(m.peak > 0 for m in window.feedback.meters.values())
+    finally:
+        window.stop()
+        engine.close()

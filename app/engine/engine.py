@@ -35,6 +35,7 @@ from app.engine.backends import (
     Progress,
 )
 from app.engine.butler import Butler, make_schedule
+from app.engine.callback import build_callback
 from app.engine.compile import (
     PlanError,
     PlanMap,
@@ -155,6 +156,12 @@ class Engine:
     @property
     def running(self) -> bool:
         return self._backend is not None
+
+    def prepare(self, progress: Progress | None = None) -> None:
+        """Compile the kernel and the callback (about 20 s the first time, then from
+        numba's cache in well under a second). It takes no lock, so a window can run
+        it on a worker while it goes on reading feedback; `open` is quick after it."""
+        build_callback(progress)
 
     def open(
         self,

@@ -28,29 +28,21 @@ def app_settings() -> QSettings:
     return QSettings("Glassroom", "Glassroom")
 
 
-def start_engine() -> Engine:
-    """The engine on a device if there is one, else on the internal clock."""
-    engine = Engine()
-    engine.open("auto")
-    return engine
-
-
 def run(folder: Path) -> int:
     """Open `folder` in the window and run until the window closes; the exit status."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Glassroom")
     app.setOrganizationName("Glassroom")
     apply_theme(app)
-    engine = start_engine()
-    window = MainWindow(engine=engine, settings=app_settings())
+    window = MainWindow(settings=app_settings())
     if not window.restore_layout():
         screen = app.primaryScreen().availableGeometry()
         window.resize(min(DEFAULT_SIZE[0], screen.width()),
                       min(DEFAULT_SIZE[1], screen.height()))
     window.show()
     window.open_folder(folder)
-    if engine.fallback_reason:
-        window.say(f"No audio device: running on the internal clock ({engine.fallback_reason})")
+    engine = Engine()
+    window.start_engine(engine)
     # Ctrl+C or a polite kill: keep unsaved work in recovery/ and leave without asking.
     # The timer lets the interpreter run now and then, so Python signal handlers fire.
     for sig in (signal.SIGINT, signal.SIGTERM):

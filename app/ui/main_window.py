@@ -163,9 +163,7 @@ class MainWindow(QMainWindow):
         self.display_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.display_timer.timeout.connect(self._move_playhead)
         if engine is not None:
-            self.feedback_timer.start(FEEDBACK_MS)
-            self.display_timer.start(DISPLAY_MS)
-            self._show_engine()
+            self.attach_engine(engine)
         self._set_project_actions(False)
 
     # -- construction ----------------------------------------------------------------------
@@ -616,6 +614,39 @@ class MainWindow(QMainWindow):
         event.accept()
 
     # -- engine, transport, playhead ---------------------------------------------------------
+
+    def start_engine(self, engine: Engine) -> Task:
+        """Compile and open `engine` on a worker (the first compile takes about 20 s),
+        with its progress in the status bar; the window is usable meanwhile and takes
+        the engine over when it is running."""
+        self.engine_label.setText("Preparing the audio engine…")
+
+        def work(progress, cancelled):
+            engine.prepare(lambda _text, fraction: progress(fraction))
+            engine.open("auto")
+            return engine
+
+        task = Task(work, "Preparing the audio engine")
+        task.signals.progress.connect(
+            lambda f: self.engine_label.setText(f"Preparing the audio engine… {f:.0%}"))
+        task.signals.finished.connect(self.attach_engine)
+        task.signals.failed.connect(
+            lambda why: self._tell("The audio engine could not start", why,
+                                   QMessageBox.Icon.Critical))
+        return self.runner.start(task)
+
+    def attach_engine(self, engine: Engine) -> None:
+        """Play, meter and record through `engine` from now on (it is open)."""
+        self.engine = engine
+        self.feedback_timer.start(FEEDBACK_MS)
+        self.display_timer.start(DISPLAY_MS)
+        self._show_engine()
+        if engine.fallback_reason:
+            self.say(f"No audio device: running on the internal clock ({engine.fallback_reason})")
+        if self.project is not None:
+            if engine.backend is not None:
+                self.arrange.inputs = engine.backend.inputs
+            self._load_engine()
 
     def _show_engine(self) -> None:
         if self.engine is None:
