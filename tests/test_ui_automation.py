@@ -434,3 +434,16 @@ def test_every_strip_parameter_gets_a_lane_on_its_own_scale(win):
     click(mute, QPoint(round(mute.scale.x_of(RATE)), 10))
     point = track.automation[params.index("mute")].points[0]
     assert point.value == 1.0 and point.interp is Interp.HOLD
+
+
+def test_a_lane_with_thousands_of_points_draws_its_curve_zoomed_out(win):
+    track, lane = show_lane(win)
+    lane.apply(E.SetAutomationPoints(track.id, "fader_db", [
+        AutomationPoint(i * 48, -12.0 if i % 2 else -40.0) for i in range(4000)]))
+    win.arrange.zoom_to_range(0, 4000 * 48)
+    image = lane.grab().toImage()
+    x = lane.width() // 2
+    column = [image.pixelColor(x, y).lightness() for y in range(lane.height())]
+    lit = [y for y, v in enumerate(column) if v > 90]
+    assert lit, "the curve shows"
+    assert min(lit) <= lane.y_of(-12.0) + 2 and max(lit) >= lane.y_of(-40.0) - 2

@@ -35,14 +35,22 @@ def lane_value(lane: AutomationLane, frame: float) -> float | None:
     return a.value + (frame - a.time) / (b.time - a.time) * (b.value - a.value)
 
 
-def lane_values(lane: AutomationLane, frames: np.ndarray) -> np.ndarray:
-    """`lane_value` at many frames at once (for drawing); NaN everywhere without points."""
-    frames = np.asarray(frames, dtype=np.float64)
-    if not lane.points:
-        return np.full(frames.shape, np.nan)
+def lane_arrays(lane: AutomationLane) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A lane's point times, values and hold flags as arrays, for `lane_values`."""
     times = np.array([p.time for p in lane.points], dtype=np.float64)
     values = np.array([p.value for p in lane.points], dtype=np.float64)
-    hold = np.array([p.interp is Interp.HOLD for p in lane.points])
+    hold = np.array([p.interp is Interp.HOLD for p in lane.points], dtype=bool)
+    return times, values, hold
+
+
+def lane_values(lane: AutomationLane | tuple[np.ndarray, np.ndarray, np.ndarray],
+                frames: np.ndarray) -> np.ndarray:
+    """`lane_value` at many frames at once (for drawing), of a lane or of its
+    `lane_arrays`; NaN everywhere without points."""
+    frames = np.asarray(frames, dtype=np.float64)
+    times, values, hold = lane_arrays(lane) if isinstance(lane, AutomationLane) else lane
+    if not len(times):
+        return np.full(frames.shape, np.nan)
     out = np.interp(frames, times, values)
     i = np.clip(np.searchsorted(times, frames, side="right") - 1, 0, len(times) - 1)
     held = hold[i] & (frames > times[0]) & (frames < times[-1])
@@ -70,6 +78,18 @@ class ParamScale:
             value = min(max(value, self.low), self.high)
             return math.log(value / self.low) / math.log(self.high / self.low)
         return min(max((value - self.low) / (self.high - self.low), 0.0), 1.0)
+
+    def to_units(self, values: np.ndarray) -> np.ndarray:
+        """`to_unit` of many values at once (for drawing)."""
+        values = np.asarray(values, dtype=np.float64)
+        if self.kind == "fader":
+            return np.interp(values, _TAPER_DB, _TAPER_POS)
+        if self.kind == "toggle":
+            return (values >= 0.5).astype(np.float64)
+        if self.kind == "log":
+            clipped = np.clip(values, self.low, self.high)
+            return np.log(clipped / self.low) / math.log(self.high / self.low)
+        return np.clip((values - self.low) / (self.high - self.low), 0.0, 1.0)
 
     def from_unit(self, u: float) -> float:
         """The value at height `u` (0..1) of the lane."""
@@ -111,6 +131,9 @@ _LINEAR = {
     "q": ParamScale("linear", 0.1, 10.0),
 }
 _FADER = ParamScale("fader", SILENCE_DB, FADER_MAX_DB, "dB")
+# the fader law sampled finely enough that straight lines between samples are exact
+_TAPER_DB = np.linspace(SILENCE_DB, FADER_MAX_DB, 1321)
+_TAPER_POS = np.array([fader_pos(d) for d in _TAPER_DB])
 
 
 def param_scale(track: Track, param: str) -> ParamScale:

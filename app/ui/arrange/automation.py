@@ -27,7 +27,14 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from app.session import edits as E
-from app.session.automation import ParamScale, current_value, lane_value, lane_values, param_scale
+from app.session.automation import (
+    ParamScale,
+    current_value,
+    lane_arrays,
+    lane_value,
+    lane_values,
+    param_scale,
+)
 from app.session.automation import thin as thin_points
 from app.session.edits.automation import (
     PasteAutomation,
@@ -37,6 +44,7 @@ from app.session.edits.automation import (
     ShiftAutomationRange,
 )
 from app.session.model import AutomationLane, AutomationPoint, Interp, Project, Track
+from app.ui.arrange.lane import draw_wave
 from app.ui.arrange.timescale import TimeScale
 from app.ui.theme import ui_font
 
@@ -95,6 +103,7 @@ class AutomationLaneWidget(QWidget):
         self._press: tuple[str, float, float] | None = None  # what, x, y
         self._drawn: list[AutomationPoint] = []
         self._shift_px = 0.0  # a range raise or lower being dragged, in pixels
+        self._arrays: tuple | None = None  # the lane's points as arrays, while unchanged
         self.setFixedHeight(AUTOMATION_HEIGHT)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -114,6 +123,7 @@ class AutomationLaneWidget(QWidget):
         if self.view is None:
             return False
         ok = bool(self.view.editor.apply(edit))
+        self._arrays = None
         self.update()
         return ok
 
@@ -177,26 +187,21 @@ class AutomationLaneWidget(QWidget):
                        "Click to add a point · Ctrl+drag draws · drag selects a range")
             p.end()
             return
-        xs = np.arange(0, w + 1, dtype=np.float64)
-        frames = self.scale.origin + xs * self.scale.frames_per_pixel
-        values = lane_values(lane, frames)
-        to_unit = np.vectorize(self.value_scale.to_unit, otypes=[float])
-        usable = h - 2 * MARGIN
-        ys = MARGIN + (1.0 - to_unit(values)) * usable
-        fill = QPolygonF([QPointF(0, h)] + [QPointF(x, y) for x, y in zip(xs, ys, strict=True)]
-                         + [QPointF(w, h)])
-        under = QColor(colour)
-        under.setAlpha(46)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(under)
-        p.drawPolygon(fill)
-        p.setPen(QPen(colour.lighter(125), 1.6))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawPolyline(QPolygonF([QPointF(x, y) for x, y in zip(xs, ys, strict=True)]))
-        for i, pt in enumerate(lane.points):
+        first, last = self.scale.frame_at(-POINT_PX), self.scale.frame_at(w + POINT_PX)
+        arrays = self._lane_arrays(lane)
+        times = arrays[0]
+        i0 = max(0, int(np.searchsorted(times, first, side="left")) - 1)
+        i1 = min(len(times), int(np.searchsorted(times, last, side="right")) + 1)
+        if i1 - i0 <= w // 3:
+            self._paint_path(p, lane, i0, i1, colour)
+        else:
+            self._paint_dense(p, arrays, colour)
+        first, last = self.scale.frame_at(-POINT_PX), self.scale.frame_at(w + POINT_PX)
+        # zoomed out past the points, the curve alone says more
+        shown = [] if (i1 - i0 - 2) * 3 * POINT_PX > w else [
+            (i, lane.points[i]) for i in range(i0, i1) if first <= lane.points[i].time <= last]
+        for i, pt in shown:
             x = self.scale.x_of(pt.time)
-            if x < -POINT_PX or x > w + POINT_PX:
-                continue
             chosen = i == self.selected or (self.range is not None
                                             and self.range[0] <= pt.time <= self.range[1])
             p.setPen(QPen(QColor("#0d0f11"), 1))
@@ -208,6 +213,69 @@ class AutomationLaneWidget(QWidget):
             else:
                 p.drawEllipse(rect)
         p.end()
+
+    def _paint_path(self, p: QPainter, lane: AutomationLane, i0: int, i1: int,
+                    colour: QColor) -> None:
+        """The curve through the points on screen (and one each side), held steps as
+        steps: a few vertices, however far the lane reaches."""
+        w, h = self.width(), self.height()
+        pts = lane.points
+        line: list[QPointF] = []
+        if i0 == 0:
+            line.append(QPointF(-2, self.y_of(pts[0].value)))
+        for k in range(i0, i1):
+            x, y = self.scale.x_of(pts[k].time), self.y_of(pts[k].value)
+            line.append(QPointF(x, y))
+            if pts[k].interp is Interp.HOLD and k + 1 < len(pts):
+                line.append(QPointF(self.scale.x_of(pts[k + 1].time), y))
+        if i1 == len(pts):
+            line.append(QPointF(w + 2, self.y_of(pts[-1].value)))
+        under = QColor(colour)
+        under.setAlpha(46)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(under)
+        p.drawPolygon(QPolygonF([QPointF(line[0].x(), h), *line, QPointF(line[-1].x(), h)]))
+        p.setPen(QPen(colour.lighter(125), 1.6))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawPolyline(QPolygonF(line))
+
+    def _lane_arrays(self, lane: AutomationLane) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The lane's points as arrays, kept while the project is unchanged."""
+        key = (id(lane), len(lane.points), self.view.version if self.view is not None else 0)
+        if self._arrays is None or self._arrays[0] != key or self._press is not None:
+            self._arrays = (key, lane_arrays(lane))
+        return self._arrays[1]
+
+    def _paint_dense(self, p: QPainter, arrays: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     colour: QColor) -> None:
+        """Zoomed out past the points: per pixel column, the span the curve covers, drawn
+        as images built with numpy (a polyline through thousands of turns is slow)."""
+        w, h = self.width(), self.height()
+        sub = 4
+        xs = (np.arange(w * sub, dtype=np.float64) + 0.5) / sub
+        values = lane_values(arrays, self.scale.origin + xs * self.scale.frames_per_pixel)
+        ys = (MARGIN + (1.0 - self.value_scale.to_units(values)) * (h - 2 * MARGIN))
+        ys = ys.reshape(w, sub)
+        top, bottom = ys.min(axis=1), ys.max(axis=1)
+        # the points themselves, however many fall between two samples of a column
+        times, values, _hold = arrays
+        cols = np.floor((times - self.scale.origin) / self.scale.frames_per_pixel)
+        inside = (cols >= 0) & (cols < w)
+        if inside.any():
+            cols = cols[inside].astype(np.int64)
+            py = MARGIN + (1.0 - self.value_scale.to_units(values[inside])) * (h - 2 * MARGIN)
+            starts = np.flatnonzero(np.r_[True, np.diff(cols) != 0])
+            at = cols[starts]
+            top[at] = np.minimum(top[at], np.minimum.reduceat(py, starts))
+            bottom[at] = np.maximum(bottom[at], np.maximum.reduceat(py, starts))
+        # join each column to the next so steps and steep ramps stay one line
+        top[1:] = np.minimum(top[1:], bottom[:-1])
+        bottom[1:] = np.maximum(bottom[1:], top[:-1])
+        a = 46
+        under = QColor(colour.red() * a // 255, colour.green() * a // 255,
+                       colour.blue() * a // 255, a)
+        draw_wave(p, 0, bottom, np.full(w, float(h)), 0, h, under)
+        draw_wave(p, 0, top - 0.8, bottom + 0.8, 0, h, colour.lighter(125))
 
     def _reference(self) -> float:
         s = self.value_scale
