@@ -447,3 +447,18 @@ def test_a_lane_with_thousands_of_points_draws_its_curve_zoomed_out(win):
     lit = [y for y, v in enumerate(column) if v > 90]
     assert lit, "the curve shows"
     assert min(lit) <= lane.y_of(-12.0) + 2 and max(lit) >= lane.y_of(-40.0) - 2
+
+
+def test_removing_a_send_takes_its_lane_away_and_undo_brings_it_back(win):
+    track = win.project.tracks[0]
+    win.push(E.AddTrack(Track("Verb", kind=TrackKind.BUS, bus_effect="reverb", id="verb")))
+    win.push(E.AddSend(track.id, "verb"))
+    _, lane = show_lane(win, "sends.0.level_db")
+    click(lane, at(lane, RATE, -10.0))
+    win.push(E.RemoveSend(track.id, 0))
+    QApplication.processEvents()
+    assert win.arrange.automation_rows(track.id) == []
+    win.undo_action.trigger()
+    QApplication.processEvents()
+    row = win.arrange.automation_row(track.id, "sends.0.level_db")
+    assert len(row.lane.points()) == 1 and not row.lane.grab().isNull()

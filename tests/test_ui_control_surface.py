@@ -105,6 +105,9 @@ def test_midi_learn_from_the_arrange_header(rig):
     wait(lambda: win.project.midi_mappings, what="the pan knob to be learned")
     fake.send(mido.Message("control_change", channel=2, control=10, value=0))
     wait(lambda: track.strip.pan == -1.0, what="pan to follow the knob")
+    menu = win.arrange.header_for(track.id).context_menu()
+    next(a for a in menu.actions() if a.text() == "Remove MIDI mappings").trigger()
+    assert win.project.midi_mappings == []
 
 
 def test_mackie_transport_buttons_drive_the_window(rig):

@@ -156,14 +156,16 @@ def param_scale(track: Track, param: str) -> ParamScale:
 
 
 def current_value(project: Project, track: Track, param: str) -> float:
-    """The parameter's static value (what the strip holds), as a lane value."""
+    """The parameter's static value (what the strip holds), as a lane value; 0 for a
+    parameter that is gone (a removed send or cue), whose lane keeps its points."""
     parts = param.split(".")
-    if parts[0] == "cue":
-        send = project.cue(parts[1]).sends.get(track.id)
-        if send is None:
-            return 0.0
-        return float(getattr(send, parts[2]))
-    return float(get_path(track.strip, param))
+    try:
+        if parts[0] == "cue":
+            send = project.cue(parts[1]).sends.get(track.id)
+            return 0.0 if send is None else float(getattr(send, parts[2]))
+        return float(get_path(track.strip, param))
+    except (KeyError, AttributeError, IndexError, TypeError, ValueError):
+        return 0.0
 
 
 def automatable_params(project: Project, track: Track) -> list[str]:

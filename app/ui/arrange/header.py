@@ -258,6 +258,9 @@ class TrackHeader(QWidget):
             for param, text in (("fader_db", "Fader"), ("pan", "Pan"), ("mute", "Mute"),
                                 ("solo", "Solo")):
                 sub.addAction(text, lambda p=param: learn(self.track.id, p))
+            mapped = [m.id for m in self.project.midi_mappings if m.target == self.track.id]
+            forget = menu.addAction("Remove MIDI mappings", lambda: self._edit("unmap", mapped))
+            forget.setEnabled(bool(mapped))
         return menu
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802

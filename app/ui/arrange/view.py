@@ -600,6 +600,8 @@ class ArrangeView(QWidget):
             "folded": lambda: E.SetTrackView(track_id, folded=bool(value)),
             "automation_mode": lambda: E.SetAutomationMode(track_id, str(value)),
             "automation_lane": lambda: _toggle_lane(track_id, *value),
+            "unmap": lambda: E.Compound("Remove MIDI mappings",
+                                        [E.RemoveMidiMapping(i) for i in value]),
         }[what]()
         if not self.editor.apply(edit):
             self.header_for(track_id).refresh()
