@@ -486,7 +486,7 @@ def test_the_engine_starts_on_a_worker_and_takes_over_the_open_project(window, q
     assert window.open_folder(demo_copy)
     engine = Engine()
     try:
-        window.start_engine(engine)
+        window.start_engine(engine, device="Glassroom test: no such device")
         assert window.engine is None  # the window does not wait for the compile
         qtbot.waitUntil(lambda: window.engine is engine, timeout=WAIT_MS)
         assert engine.running

@@ -615,15 +615,16 @@ class MainWindow(QMainWindow):
 
     # -- engine, transport, playhead ---------------------------------------------------------
 
-    def start_engine(self, engine: Engine) -> Task:
-        """Compile and open `engine` on a worker (the first compile takes about 20 s),
-        with its progress in the status bar; the window is usable meanwhile and takes
-        the engine over when it is running."""
+    def start_engine(self, engine: Engine, **options) -> Task:
+        """Compile and open `engine` ("auto": a device, else the clock; `options` go to
+        `Engine.open`) on a worker (the first compile takes about 20 s), with progress
+        in the status bar; the window is usable meanwhile and takes the engine over
+        when it is running."""
         self.engine_label.setText("Preparing the audio engine…")
 
         def work(progress, cancelled):
             engine.prepare(lambda _text, fraction: progress(fraction))
-            engine.open("auto")
+            engine.open("auto", **options)
             return engine
 
         task = Task(work, "Preparing the audio engine")
