@@ -3,7 +3,8 @@
 Each track: high-pass, 4 EQ bands with non-zero gains, gate, compressor (compressing),
 pan, fader, two sends to aux buses and two cue sends. For 64, 128 and 256 frames at
 48 kHz, and for each contender, binary-searches the largest track count whose p99 time
-per block stays within 50% of the block period:
+per block stays within 50% of the block period (the thread's CPU time, so that other
+processes on the shared machine do not count; the wall-time p99 is printed beside it):
 
 - ours: the real `mixer.process_block` over an arena sized for N tracks, compiled from
   a Project by `compile_plan`, its playback rings filled with noise and rolling;
@@ -244,39 +245,63 @@ class Scipy:
             self.sums.add(i, y.astype(np.float32))
 
 
-def p99_seconds(make: Callable[[int], object], n: int, blocks: int) -> float:
+def p99_seconds(make: Callable[[int], object], n: int, blocks: int) -> tuple[float, float]:
+    """(p99 of the thread's CPU time per block, p99 of wall time per block) for n tracks.
+
+    CPU time is what decides: an audio thread runs at real-time priority, while this
+    benchmark shares two cores with whatever else runs, whose preemptions land in the
+    wall time.
+    """
     runner = make(n)
     for _ in range(max(10, blocks // 20)):
         runner.block()
-    times = np.empty(blocks)
-    clock = time.perf_counter
+    cpu = np.empty(blocks)
+    wall = np.empty(blocks)
+    thread_ns = time.thread_time_ns
+    wall_ns = time.perf_counter_ns
     for b in range(blocks):
-        t0 = clock()
+        c0 = thread_ns()
+        w0 = wall_ns()
         runner.block()
-        times[b] = clock() - t0
-    return float(np.percentile(times, 99))
+        wall[b] = wall_ns() - w0
+        cpu[b] = thread_ns() - c0
+    return float(np.percentile(cpu, 99)) * 1e-9, float(np.percentile(wall, 99)) * 1e-9
 
 
 def capacity(make: Callable[[int], object], budget: float, blocks: int, resolution: float,
-             start: int, limit: int) -> tuple[int, float]:
-    """(largest n whose p99 block time fits budget, its p99): doubling, then bisection."""
-    lo, lo_time = 0, 0.0
-    n = start
+             start: int, limit: int) -> tuple[int, tuple[float, float]]:
+    """(largest n whose p99 block time fits budget, its p99s): doubling, then bisection.
+
+    Doubling goes down as well as up from `start`, so a first guess too large still
+    finds small counts.
+    """
+    lo, lo_time = 0, (0.0, 0.0)
     hi = None
-    while n <= limit:
+    n = start
+    while n >= 1:
         t = p99_seconds(make, n, blocks)
-        if t <= budget:
+        if t[0] <= budget:
+            lo, lo_time = n, t
+            break
+        hi = n
+        n //= 2
+    if lo == 0:
+        return 0, lo_time
+    if hi is None:
+        n = lo * 2
+        while n <= limit:
+            t = p99_seconds(make, n, blocks)
+            if t[0] > budget:
+                hi = n
+                break
             lo, lo_time = n, t
             n *= 2
-        else:
-            hi = n
-            break
     if hi is None:
         return lo, lo_time
     while hi - lo > max(1, int(lo * resolution)):
         mid = (lo + hi) // 2
         t = p99_seconds(make, mid, blocks)
-        if t <= budget:
+        if t[0] <= budget:
             lo, lo_time = mid, t
         else:
             hi = mid
@@ -287,7 +312,7 @@ def main() -> int:
     blocks = 300 if SHORT else 3000
     resolution = 0.25 if SHORT else 0.02
     pb = pedalboard_module()
-    print(f"{RATE} Hz, p99 of {blocks} blocks within {BUDGET:.0%} of the period; "
+    print(f"{RATE} Hz, p99 of the CPU time of {blocks} blocks within {BUDGET:.0%} of the period; "
           "stereo tracks with HPF, 4 EQ bands, gate, compressor, pan, fader, "
           "2 aux sends, 2 cue sends")
     if pb is None:
@@ -298,16 +323,17 @@ def main() -> int:
         budget = BUDGET * frames / RATE
         row: dict[str, int] = {}
         makers: list[tuple[str, Callable[[int], object], int]] = [
-            ("ours", lambda n, f=frames: Ours(n, f), 64)
+            ("ours", lambda n, f=frames: Ours(n, f), 128)
         ]
         if pb is not None:
-            makers.append(("pedalboard", lambda n, f=frames: Pedalboard(n, f, pb), 16))
-        makers.append(("scipy", lambda n, f=frames: Scipy(n, f), 4))
+            makers.append(("pedalboard", lambda n, f=frames: Pedalboard(n, f, pb), 32))
+        makers.append(("scipy", lambda n, f=frames: Scipy(n, f), 8))
         for name, make, start in makers:
             n, t = capacity(make, budget, blocks, resolution, start, 16384)
             row[name] = n
             print(f"{frames:4d} frames (budget {budget * 1e6:7.1f} us): {name:10s} "
-                  f"{n:5d} tracks (p99 {t * 1e6:7.1f} us)", flush=True)
+                  f"{n:5d} tracks (p99 CPU {t[0] * 1e6:7.1f} us, wall {t[1] * 1e6:7.1f} us)",
+                  flush=True)
         results[frames] = row
     print()
     print("frames   ours  pedalboard  scipy  ours/pedalboard  ours/scipy")
