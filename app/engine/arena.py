@@ -156,6 +156,9 @@ CR_GAIN = 16  # kernel-owned: level x dim x cut x talkback dim, ramped
 CR_MONO_MIX = 17  # kernel-owned: 0 stereo .. 1 mono, ramped
 CR_SAMPLE_RATE = 18
 CR_METER_DEN = 19
+CR_TEST_OUT = 20  # output channel of the calibration impulse, -1 none
+CR_TEST_FRAME = 21  # stream frame at which that impulse is played
+CR_COUNT_IN = 22  # 1: the click plays before the punch-in (a count-in), whatever CR_CLICK_ON
 CR_PARAMS = 24
 
 SOLO_IN_PLACE, SOLO_AFL, SOLO_PFL = 0, 1, 2
@@ -214,6 +217,8 @@ K_METER_RESET = 2  # bumped by the reader after it took the meters
 K_IN_CHANNELS = 3  # device channel counts of the running backend
 K_OUT_CHANNELS = 4
 K_LOUDNESS_RESET = 5  # bumped to restart the master's loudness measurement
+K_PUNCH_IN = 6  # timeline frames of the punch range; no punch unless out > in
+K_PUNCH_OUT = 7
 CTL_SIZE = 8
 
 # -- feedback (kernel-written) ---------------------------------------------------
@@ -259,6 +264,7 @@ F_NEXT_WRAP = 33
 F_NEXT_LOOP_START = 34
 F_NEXT_LOOP_END = 35
 F_SPLICES = 36  # bumped (last) each time a next mapping is published
+F_XRUN_FRAME = 37  # stream frame of the block where the last xrun was seen
 FB_SIZE = 40
 SPLICE_FRAMES = 2048  # how far ahead of the read point a loop change takes effect
 
@@ -323,6 +329,7 @@ ARRAYS = (
     "room_state",
     "plan_lanes",
     "plan_points",
+    "capture_pos",
 )
 
 # dims: the capacities, so the callback can rebuild every shape from one array.
@@ -340,7 +347,7 @@ class Capacity:
     tracks: int = 32
     cues: int = 4
     ring_frames: int = DEFAULT_RING_FRAMES
-    inputs: int = 8  # device input channels kept in the capture ring
+    inputs: int = 32  # device input channels kept in the capture ring
     fx: int = 2  # built-in reverb/delay returns
     lanes: int = 32  # automation lanes
     points: int = 8192  # automation points over all lanes
@@ -411,6 +418,9 @@ class Arena:
         self.cue_acc = np.zeros((c, MAX_BLOCK, 2))
         self.scratch = np.zeros((SCRATCH_ROWS, MAX_BLOCK, 2))
         self.capture = np.zeros((ring, capacity.inputs), np.float32)
+        # Timeline frame the output played at each captured stream frame (-1 stopped):
+        # what places a recording, splits loop passes and finds the punch range.
+        self.capture_pos = np.full(ring, -1, np.int64)
         self.loud_state = np.zeros(LOUDNESS_STATE_SIZE)
         self.loud_hist = np.zeros((4, HIST_BINS))
         self.tp_state = np.zeros((2, TP_STATE_SIZE))
@@ -445,6 +455,7 @@ class Arena:
             cr[CR_TEMPO] = 120.0
             cr[CR_METER_NUM] = 4.0
             cr[CR_METER_DEN] = 4.0
+            cr[CR_TEST_OUT] = -1.0
             cr[CR_SAMPLE_RATE] = 48000.0
         self.plan_strip[:, :, S_RING] = -1
         self.plan_strip[:, :, S_IN_L] = -1
@@ -491,6 +502,8 @@ class Arena:
         self.ctl[K_METER_RESET] = old.ctl[K_METER_RESET]
         self.ctl[K_IN_CHANNELS] = old.ctl[K_IN_CHANNELS]
         self.ctl[K_OUT_CHANNELS] = old.ctl[K_OUT_CHANNELS]
+        self.ctl[K_PUNCH_IN] = old.ctl[K_PUNCH_IN]
+        self.ctl[K_PUNCH_OUT] = old.ctl[K_PUNCH_OUT]
 
 
 class Root:

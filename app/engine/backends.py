@@ -44,10 +44,12 @@ class ClockBackend:
         inputs: int = 2,
         outputs: int = 2,
         sink: Callable[[np.ndarray], None] | None = None,
+        source: Callable[[np.ndarray, int], None] | None = None,
     ) -> None:
         if not 0 < blocksize <= A.MAX_BLOCK:
             raise DeviceError(f"block size {blocksize} is outside 1..{A.MAX_BLOCK}")
         self.sink = sink  # receives a copy of every output block (what a device would play)
+        self.source = source  # fills each input block (frames, inputs) from its stream frame
         self.samplerate = samplerate
         self.blocksize = blocksize
         self.inputs = inputs
@@ -72,7 +74,11 @@ class ClockBackend:
         out = np.zeros((self.blocksize, self.outputs), np.float32)
         period = self.blocksize / self.samplerate
         next_time = time.monotonic()
+        frame = 0
         while not self._stop.is_set():
+            if self.source is not None:
+                self.source(inp, frame)
+            frame += self.blocksize
             run_root(root.array, inp, out, 0, 0)
             if self.sink is not None:
                 self.sink(out.copy())
@@ -189,6 +195,7 @@ class PortAudioBackend:
         self.samplerate = samplerate
         self.blocksize = blocksize
         info = sd.query_devices(self.device)
+        self.device_name = str(info["name"])
         self.inputs = min(inputs, int(info["max_input_channels"]))
         self.outputs = outputs
         self.latency = (0.0, 0.0)

@@ -29,7 +29,7 @@ from numba import njit
 
 from app.engine import arena as A
 from app.engine.compile import db_to_gain
-from app.engine.recorder import Recorder
+from app.engine.recorder import Recorder, RecordingStopped
 from app.session.media import MediaError, map_audio
 from app.session.model import FadeShape, Project, TrackKind
 from app.session.store import resolve_media
@@ -260,7 +260,7 @@ class Butler:
         self._on_warning = on_warning
         self.warnings: list[str] = []
         self.set_rate(sample_rate, ahead_seconds)
-        self.recorder = Recorder()
+        self.recorder = Recorder(self._warn)
         self.recorder.sync(arena)
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
@@ -325,9 +325,12 @@ class Butler:
             a = self._arena
             try:
                 self.recorder.service(a)
+            except RecordingStopped as e:
+                self._warn(str(e))
             except (OSError, RuntimeError, sf.LibsndfileError) as e:
-                self._warn(f"recording stopped: {e}; the take keeps what was written")
+                self.recorder.halted = True
                 self.recorder.abandon()
+                self._warn(f"recording stopped: {e}; the take keeps what was written")
             fb = a.fb
             gen = int(fb[A.F_GEN])
             if gen != self._gen:

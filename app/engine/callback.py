@@ -89,6 +89,7 @@ def _views(table_address):
         carray(_address_as_pointer(tbl[25]), A.ROOM_STATE, dtype=f8),
         carray(_address_as_pointer(tbl[26]), (2, dims[A.D_LANES], A.PLAN_LANE), dtype=i8),
         carray(_address_as_pointer(tbl[27]), (2, dims[A.D_POINTS], 3), dtype=f8),
+        carray(_address_as_pointer(tbl[28]), ring, dtype=i8),
     )
 
 
@@ -139,6 +140,7 @@ def run_root(root, inp, out, flags, device_time_us):
             v[25],
             v[26],
             v[27],
+            v[28],
             inp[done : done + m],
             out[done : done + m],
             flags,

@@ -47,14 +47,16 @@ from app.engine.compile import (
     plan_counts,
     write_control_room,
 )
-from app.engine.mixer import carry_over
+from app.engine.mixer import CALIBRATION_LEVEL, carry_over
 from app.engine.recorder import RecordedTake, RecordTarget
 from app.engine.response import strip_response_db
-from app.session.model import ControlRoom, Project, TrackKind
+from app.engine.settings import latency_correction, store_latency_correction
+from app.session.model import ControlRoom, Project, Track, TrackKind
 
 WATCHDOG_SECONDS = 0.1
 LOUD_MOMENTARY = 5  # dsp.loudness state slots
 LOUD_SHORT_TERM = 6
+PUNCH_FOREVER = 1 << 60  # the end of a punch-in without a punch-out
 
 __all__ = [
     "RecordedTake",
@@ -242,7 +244,14 @@ class Engine:
                     clock = ClockBackend(**options)
                     clock.start(self._root)
                     self._backend = clock
+                    if self._root.arena.fb[A.F_RECORDING]:
+                        self._root.arena.push_command(A.CMD_RECORD, 0.0)
+                        self._note("the take so far is kept; choose another device to go on")
             with self._lock:
+                if self._butler.recorder.halted and self._root.active.fb[A.F_RECORDING]:
+                    # The disk refused a write: end the take in the kernel too.
+                    self._root.arena.push_command(A.CMD_RECORD, 0.0)
+                    self._butler.recorder.halted = False
                 self._root.release_retired()
 
     def close(self) -> None:
@@ -464,40 +473,139 @@ class Engine:
             raise PlanError(f"a loop needs its end after its start (got {start}..{end})")
         self._command(A.CMD_LOOP, 1.0 if enabled else 0.0, int(start), int(end))
 
-    def record(self, enabled: bool) -> None:
+    def record(self, enabled: bool, preroll: int = 0, count_in: bool = False) -> None:
         """Start (or end) a take on every armed track at the next block.
 
-        Each armed track with an input records its own file in audio/; collect the
-        finished takes with `finished_takes()`. Raises PlanError when nothing is
-        armed with an input.
+        Each armed track records one file per take in audio/ (a stereo input is one
+        stereo file); collect the finished takes with `finished_takes()`. With the
+        project's punch range enabled, only what plays inside it is kept, and auto
+        monitoring switches to the input at the punch points. `preroll` frames: the
+        transport first goes back that far and the take starts where it stood (a
+        punch-in there); `count_in` plays the click until the punch-in. While looping, each
+        pass is a take of its own. Raises PlanError, changing nothing, when an armed
+        track has no input, is record-safe, or nothing is armed.
         """
         with self._lock:
-            if enabled:
-                self._arm_recorder()
-            self._command(A.CMD_RECORD, 1.0 if enabled else 0.0)
+            if not enabled:
+                self._command(A.CMD_RECORD, 0.0)
+                self._root.arena.cr_p[A.TARGET, A.CR_COUNT_IN] = 0.0
+                return
+            if self._project is None:
+                raise PlanError("no project is loaded")
+            here = int(self._root.active.fb[A.F_POSITION])
+            punch = self._punch_range(self._project)
+            if preroll > 0 and punch is None:
+                punch = (here, PUNCH_FOREVER)
+            self._arm_recorder(punch)
+            arena = self._root.arena
+            arena.ctl[A.K_PUNCH_IN], arena.ctl[A.K_PUNCH_OUT] = punch or (0, 0)
+            arena.cr_p[A.TARGET, A.CR_COUNT_IN] = 1.0 if count_in and punch else 0.0
+            if preroll > 0:
+                self._command(A.CMD_LOCATE, max(0, here - int(preroll)))
+            self._command(A.CMD_RECORD, 1.0)
 
-    def _arm_recorder(self) -> None:
-        if self._project is None or self._folder is None:
-            raise PlanError("no project is loaded")
+    def check_arm(self, track_id: str) -> None:
+        """Raise PlanError when the track cannot be armed (no input, record-safe)."""
+        with self._lock:
+            if self._project is None:
+                raise PlanError("no project is loaded")
+            self._record_target(self._project.track(track_id))
+
+    def set_punch(self, enabled: bool, start: int = 0, end: int = 0) -> None:
+        """Check a punch range for the next take: PlanError for an empty one or one
+        outside the session. The project's `punch` (an edit) is what records use."""
+        if not enabled:
+            return
+        with self._lock:
+            length = self._project.length() if self._project is not None else 0
+            _check_punch(start, end, length)
+
+    def _punch_range(self, project: Project) -> tuple[int, int] | None:
+        punch = project.punch
+        if not punch.enabled:
+            return None
+        _check_punch(punch.start, punch.end, project.length())
+        return (punch.start, punch.end)
+
+    def _record_target(self, t: Track) -> RecordTarget:
         backend = self._backend
         inputs = min(getattr(backend, "inputs", 0), self._root.arena.capacity.inputs)
-        targets = []
-        for t in self._project.tracks:
-            if t.kind is not TrackKind.AUDIO or not t.armed or t.record_safe:
-                continue
-            channels = tuple(t.input.channels[:2])
-            if not channels:
-                continue
-            if max(channels) >= inputs:
-                raise PlanError(
-                    f"{t.name} records input {max(channels) + 1}, but the device has {inputs}"
-                )
-            targets.append(RecordTarget(t.id, t.name, channels))
+        if t.kind is not TrackKind.AUDIO:
+            raise PlanError(f"{t.name} is not an audio track; only audio tracks record")
+        if t.record_safe:
+            raise PlanError(f"{t.name} is record-safe; take it off record-safe to record on it")
+        channels = tuple(t.input.channels[:2])
+        if not channels:
+            raise PlanError(f"{t.name} has no input; choose one before arming it")
+        if min(channels) < 0 or max(channels) >= inputs:
+            raise PlanError(
+                f"{t.name} records input {max(channels) + 1}, but the device has {inputs}"
+            )
+        return RecordTarget(t.id, t.name, channels, len(t.takes.takes) + 1)
+
+    def _arm_recorder(self, punch: tuple[int, int] | None) -> None:
+        if self._project is None or self._folder is None:
+            raise PlanError("no project is loaded")
+        targets = [
+            self._record_target(t)
+            for t in self._project.tracks
+            if t.kind is TrackKind.AUDIO and t.armed
+        ]
         if not targets:
-            raise PlanError("no armed track has an input to record")
+            raise PlanError("no armed track to record: arm a track with an input first")
+        backend = self._backend
         rate = backend.samplerate if backend is not None else self._project.sample_rate
-        latency = 0.0 if backend is None else sum(backend.latency)
-        self._butler.recorder.arm(self._folder, rate, targets, int(round(latency * rate)))
+        with self._butler.paused():
+            self._butler.recorder.arm(self._folder, rate, targets, self.record_latency())
+
+    def record_latency(self) -> int:
+        """Frames from an output frame to its return at the input: the stream's reported
+        latencies plus the calibrated correction for this device and block size."""
+        backend = self._backend
+        if backend is None:
+            return 0
+        reported = int(round(sum(backend.latency) * backend.samplerate))
+        return max(0, reported + latency_correction(_device_key(backend)))
+
+    def calibrate(self, output_channel: int = 0, input_channel: int = 0,
+                  timeout: float = 5.0) -> int:
+        """Measure the round trip from an output to an input (patched together) by
+        playing an impulse; stores the correction to the reported latency for this
+        device and block size, and returns the measured round trip in frames.
+        Raises DeviceError when nothing comes back."""
+        with self._lock:
+            backend = self._backend
+            if backend is None:
+                raise DeviceError("no audio is running to calibrate")
+            if not 0 <= output_channel < backend.outputs:
+                raise DeviceError(f"output {output_channel + 1} is not on the device")
+            if not 0 <= input_channel < min(backend.inputs, self._root.arena.capacity.inputs):
+                raise DeviceError(f"input {input_channel + 1} is not on the device")
+            rate = backend.samplerate
+            at = int(self._root.active.fb[A.F_FRAMES]) + rate // 10
+            cr = self._root.arena.cr_p[A.TARGET]
+            cr[A.CR_TEST_FRAME] = float(at)
+            cr[A.CR_TEST_OUT] = float(output_channel)
+        window = rate // 2
+        deadline = time.monotonic() + timeout
+        while self.read_feedback().frames < at + window:
+            if time.monotonic() > deadline:
+                raise DeviceError("the device stopped while calibrating")
+            time.sleep(0.01)
+        with self._lock:
+            self._root.arena.cr_p[A.TARGET, A.CR_TEST_OUT] = -1.0
+        back = self.read_capture(at, window)[:, input_channel]
+        hits = np.flatnonzero(np.abs(back) > 0.5 * CALIBRATION_LEVEL)
+        if len(hits) == 0:
+            raise DeviceError(
+                f"nothing came back on input {input_channel + 1} from output "
+                f"{output_channel + 1}; connect them and try again"
+            )
+        measured = int(hits[0])
+        reported = int(round(sum(backend.latency) * rate))
+        store_latency_correction(_device_key(backend), measured - reported)
+        self._note(f"calibrated {backend.name}: round trip {measured} frames")
+        return measured
 
     def finished_takes(self) -> list[RecordedTake]:
         """Takes that finished recording since the last call (their files are closed)."""
@@ -731,6 +839,20 @@ def _meter(row: np.ndarray) -> StripMeter:
     count = row[A.M_COUNT]
     rms = float(np.sqrt(row[A.M_SUMSQ] / count)) if count > 0 else 0.0
     return StripMeter(float(row[A.M_PEAK]), rms)
+
+
+def _check_punch(start: int, end: int, length: int) -> None:
+    if end <= start:
+        raise PlanError(f"a punch range needs its end after its start (got {start}..{end})")
+    if start < 0 or (length > 0 and start >= length):
+        raise PlanError(
+            f"the punch range {start}..{end} starts outside the session (0..{length})"
+        )
+
+
+def _device_key(backend: ClockBackend | PortAudioBackend) -> str:
+    device = getattr(backend, "device_name", "")
+    return f"{backend.name}:{device}@{backend.blocksize}"
 
 
 def _clock_options(options: dict) -> dict:

@@ -163,6 +163,7 @@ from app.engine.arena import (
 )
 
 CAPTURE_CARRY = 8192  # capture frames the kernel carries to a new arena itself
+CALIBRATION_LEVEL = 0.5  # the loopback calibration's impulse
 LIMIT_CEILING = 0.891  # -1 dBFS: the cue safety limiter never lets a peak past this
 LIMIT_RELEASE = 0.9995  # per-sample recovery of the limiter gain (about 40 ms at 48 kHz)
 REVERB_ROOM = 0.6
@@ -440,6 +441,40 @@ def _read_source(s, p, plan_strip, rings, ring_ctl, fb, inp, x, n, rolling, moni
         j = (start + i) & mask
         x[i, 0] = ring[j, 0]
         x[i, 1] = ring[j, 1]
+
+
+@njit(nogil=True, cache=True)
+def _punch_monitor(s, p, plan_strip, inp, x, n, capture_pos, frame, punch_in, punch_out):
+    """Recording with a punch range: the disk outside it, the input inside it, switched
+    at the exact frame (x holds the disk already)."""
+    cl = plan_strip[p, s, S_IN_L]
+    cr = plan_strip[p, s, S_IN_R]
+    if cr < 0:
+        cr = cl
+    nin = inp.shape[1]
+    mask = capture_pos.shape[0] - 1
+    for i in range(n):
+        t = capture_pos[(frame + i) & mask]
+        if punch_in <= t < punch_out:
+            ok = 0 <= cl < nin and cr < nin
+            x[i, 0] = inp[i, cl] if ok else 0.0
+            x[i, 1] = inp[i, cr] if ok else 0.0
+
+
+@njit(nogil=True, cache=True)
+def _mark_timeline(capture_pos, fb, frame, start, n, rolling):
+    """Note the timeline frame each captured frame of this block plays at (-1: none)."""
+    mask = capture_pos.shape[0] - 1
+    if not rolling:
+        for i in range(n):
+            capture_pos[(frame + i) & mask] = -1
+        return
+    i = 0
+    while i < n:
+        t, run = _run(fb, start + i, n - i)
+        for j in range(run):
+            capture_pos[(frame + i + j) & mask] = t + j
+        i += run
 
 
 @njit(nogil=True, cache=True)
@@ -760,15 +795,21 @@ def _process_strip(
     inp,
     n,
     fs,
+    capture_pos,
+    frame,
+    punch_in,
+    punch_out,
 ):
     x = scratch[SCR_PRE]
     kind = plan_strip[p, s, S_KIND]
     if kind == KIND_AUDIO:
         mon = plan_strip[p, s, S_MONITOR]
         armed = plan_strip[p, s, S_ARMED] != 0
-        auto_input = mon == MON_AUTO and (not playing or recording)
+        auto_input = mon == MON_AUTO and (not playing or (recording and punch_out <= punch_in))
         monitoring = armed and (mon == MON_INPUT or auto_input)
         _read_source(s, p, plan_strip, rings, ring_ctl, fb, inp, x, n, rolling, monitoring)
+        if armed and mon == MON_AUTO and punch_out > punch_in:
+            _punch_monitor(s, p, plan_strip, inp, x, n, capture_pos, frame, punch_in, punch_out)
     else:
         for i in range(n):
             x[i, 0] = bus_acc[s, i, 0]
@@ -893,6 +934,7 @@ def process_block(
     room_state,
     plan_lanes,
     plan_points,
+    capture_pos,
     inp,
     out,
     flags,
@@ -921,6 +963,7 @@ def process_block(
     if flags != 0:
         fb[F_XRUNS] += 1
         fb[F_LAST_FLAGS] = flags
+        fb[A.F_XRUN_FRAME] = fb[F_FRAMES]
     if device_time_us > 0:
         last = fb[F_DEVICE_TIME]
         if last > 0 and device_time_us - last > 1.5e6 * n / sr:
@@ -936,6 +979,9 @@ def process_block(
     ready = ring_ctl[R_READY_GEN] == fb[F_GEN]
     rolling = playing and ready
     fb[F_WAITING] = 1 if playing and not ready else 0
+    _mark_timeline(capture_pos, fb, fb[F_FRAMES], fb[F_CONSUMED], n, rolling)
+    punch_in = ctl[A.K_PUNCH_IN]
+    punch_out = ctl[A.K_PUNCH_OUT] if recording and rolling else punch_in
 
     for k in range(ns):
         s = plan_order[p, k]
@@ -989,6 +1035,10 @@ def process_block(
             inp,
             n,
             sr,
+            capture_pos,
+            fb[F_FRAMES],
+            punch_in,
+            punch_out,
         )
 
     start = fb[F_CONSUMED]
@@ -998,7 +1048,8 @@ def process_block(
         avail = ring_ctl[R_WRITTEN] - start
         if avail < n:
             fb[F_UNDERRUNS] += n - max(0, avail)
-    click_on = rolling and cr_p[TARGET, CR_CLICK_ON] != 0.0
+    counting_in = cr_p[TARGET, A.CR_COUNT_IN] != 0.0 and timeline_frame(fb, start) < punch_in
+    click_on = rolling and (cr_p[TARGET, CR_CLICK_ON] != 0.0 or counting_in)
     click = scratch[SCR_PRE]
     if click_on:
         _click_block(fb, start, n, cr_p, sr, click)
@@ -1079,6 +1130,10 @@ def process_block(
         if q != cr_out and q != main_out:
             _write_pair(out, q, cue_acc[c], n)
     _write_pair(out, cr_out, crb, n)
+    test_out = int(cr_p[TARGET, A.CR_TEST_OUT])
+    test_at = int(cr_p[TARGET, A.CR_TEST_FRAME]) - fb[F_FRAMES]
+    if 0 <= test_out < out.shape[1] and 0 <= test_at < n:
+        out[test_at, test_out] = CALIBRATION_LEVEL
 
     if rolling:
         fb[F_CONSUMED] = start + n
@@ -1122,6 +1177,7 @@ def carry_over(old, new):
             j = k & mask
             for ch in range(channels):
                 new_cap[j, ch] = old_cap[j, ch]
+            new[28][j] = old[28][j]
 
 
 def _kernel_fingerprint() -> int:
