@@ -32,26 +32,27 @@ from app.dsp.biquad import (
     HIGHPASS,
     LOWPASS,
     PEAK,
-    biquad_process,
     coefs_approach,
     design,
     design_bypass,
 )
 from app.dsp.click import click_render
 from app.dsp.delay import delay_init, delay_process
-from app.dsp.drive import drive_process
-from app.dsp.dynamics import (
-    GATE_HOLD_MS,
-    GATE_HYSTERESIS_DB,
-    comp_process,
-    comp_reset,
-    gate_process,
-    gate_reset,
-)
+from app.dsp.dynamics import GATE_HOLD_MS, GATE_HYSTERESIS_DB, gate_reset
 from app.dsp.gain import db_to_gain
 from app.dsp.loudness import loudness_process, loudness_reset
 from app.dsp.pan import balance_gains, pan_gains
 from app.dsp.reverb import reverb_init, reverb_process
+from app.dsp.strip import (
+    COMP_STEREO_STATE,
+    GATE_SETTINGS,
+    biquads_stereo,
+    comp_stereo,
+    comp_stereo_reset,
+    drive_stereo,
+    gate_settings,
+    gate_stereo,
+)
 from app.dsp.truepeak import truepeak_process
 from app.engine import arena as A
 from app.engine.arena import (
@@ -578,48 +579,68 @@ def _write_pair(out, first, buf, n):
 
 
 FILTER_GLIDE_SECONDS = 0.01  # time constant of a filter's move to a new design
+# Compressor state of the strip's control-rate compressor (dsp.strip.comp_stereo), and
+# the gate's settings prepared from the parameters they were last prepared for.
+DS_COMP_STEREO = A.DS_GAIN_REDUCTION + 1
+DS_GATE_KEY = DS_COMP_STEREO + COMP_STEREO_STATE  # fs, threshold, range, attack, release
+DS_GATE_SETTINGS = DS_GATE_KEY + 5
+assert DS_GATE_SETTINGS + GATE_SETTINGS <= A.DSP_STATE_PER_STRIP
 
 
 @njit(nogil=True, cache=True)
-def _filter(st, base, on, kind, freq, gain_db, q, fs, x, n, snap, glide):
-    """One biquad of the strip (high-pass or EQ band) over x[:n], gliding to its design.
+def _filter_ready(st, base, on, kind, freq, gain_db, q, fs, n, snap):
+    """Bring one biquad of a strip (high-pass or EQ band) to its design for this block.
 
-    A band switched off glides to a pass-through and is then skipped; a peak or shelf
-    at 0 dB is a pass-through too, so default strips cost nothing and stay exact.
+    Returns whether it has to run. A band switched off glides to a pass-through and is
+    then skipped; a peak or shelf at 0 dB is a pass-through too, so default strips
+    cost nothing and stay exact. Indexes st directly: this runs for every filter of
+    every strip each block, and a slice costs more than the check itself.
     """
-    rec = st[base : base + A.FILTER_FIELDS]
-    coefs = rec[A.FL_COEFS : A.FL_COEFS + 5]
-    target = rec[A.FL_TARGET : A.FL_TARGET + 5]
-    last = rec[A.FL_LAST : A.FL_LAST + 5]
     active = on and (kind >= HIGHPASS or gain_db != 0.0)
     flag = 1.0 if active else 0.0
+    last = base + A.FL_LAST
+    target = base + A.FL_TARGET
+    coefs = base + A.FL_COEFS
     if (
         snap
-        or last[0] != flag
-        or last[1] != kind
-        or last[2] != freq
-        or last[3] != gain_db
-        or last[4] != q
+        or st[last] != flag
+        or st[last + 1] != kind
+        or st[last + 2] != freq
+        or st[last + 3] != gain_db
+        or st[last + 4] != q
     ):
         if active:
-            design(target, kind, fs, freq, gain_db, q)
+            design(st[target : target + 5], kind, fs, freq, gain_db, q)
         else:
-            design_bypass(target)
-        last[0] = flag
-        last[1] = kind
-        last[2] = freq
-        last[3] = gain_db
-        last[4] = q
+            design_bypass(st[target : target + 5])
+        st[last] = flag
+        st[last + 1] = kind
+        st[last + 2] = freq
+        st[last + 3] = gain_db
+        st[last + 4] = q
+    arrived = True
+    for j in range(5):
+        if st[coefs + j] != st[target + j]:
+            arrived = False
     if snap:
-        coefs[:] = target
+        for j in range(5):
+            st[coefs + j] = st[target + j]
         arrived = True
-    else:
-        arrived = coefs_approach(coefs, target, glide)
+    elif not arrived:
+        glide = 1.0 - math.exp(-n / (FILTER_GLIDE_SECONDS * fs))
+        arrived = coefs_approach(st[coefs : coefs + 5], st[target : target + 5], glide)
     if not active and arrived:
-        rec[A.FL_STATE : A.FL_STATE + 4] = 0.0
-        return
-    biquad_process(coefs, rec[A.FL_STATE : A.FL_STATE + 2], x[:, 0], n)
-    biquad_process(coefs, rec[A.FL_STATE + 2 : A.FL_STATE + 4], x[:, 1], n)
+        for j in range(4):
+            st[base + A.FL_STATE + j] = 0.0
+        return False
+    return True
+
+
+@njit(nogil=True, cache=True)
+def _filter(st, base, on, kind, freq, gain_db, q, fs, x, n, snap):
+    """One biquad (stereo) over x[:n], gliding to its design (see _filter_ready)."""
+    if _filter_ready(st, base, on, kind, freq, gain_db, q, fs, n, snap):
+        biquads_stereo(x, n, st, 1, base, 0, 0, 0, 0, A.FL_COEFS, A.FL_STATE)
 
 
 @njit(nogil=True, cache=True)
@@ -632,12 +653,9 @@ def _small_speaker(st, on, x, n, fs):
             x[i, 1] = mid
     snap = st[0] == 0.0
     st[0] = 1.0
-    glide = 1.0 - math.exp(-n / (FILTER_GLIDE_SECONDS * fs))
     q = 0.7071067811865476
-    _filter(st, 1, on, HIGHPASS, A.SMALL_SPEAKER_LOW, 0.0, q, fs, x, n, snap, glide)
-    _filter(
-        st, 1 + A.FILTER_FIELDS, on, LOWPASS, A.SMALL_SPEAKER_HIGH, 0.0, q, fs, x, n, snap, glide
-    )
+    _filter(st, 1, on, HIGHPASS, A.SMALL_SPEAKER_LOW, 0.0, q, fs, x, n, snap)
+    _filter(st, 1 + A.FILTER_FIELDS, on, LOWPASS, A.SMALL_SPEAKER_HIGH, 0.0, q, fs, x, n, snap)
 
 
 @njit(nogil=True, cache=True)
@@ -683,53 +701,18 @@ def _automate(lanes, points, count, t, strip_p, cue_p):
 
 
 @njit(nogil=True, cache=True)
-def _strip_dsp(st, tgt, cur, x, n, fs):
-    """High-pass, 4-band EQ, gate, compressor and drive of one strip, in that order."""
-    snap = st[A.DS_READY] == 0.0
-    st[A.DS_READY] = 1.0
-    glide = 1.0 - math.exp(-n / (FILTER_GLIDE_SECONDS * fs))
-    _filter(
-        st,
-        A.DS_FILTERS,
-        tgt[A.P_HPF_ON] != 0.0,
-        HIGHPASS,
-        tgt[A.P_HPF_FREQ],
-        0.0,
-        0.7071067811865476,
-        fs,
-        x,
-        n,
-        snap,
-        glide,
-    )
-    eq_on = tgt[A.P_EQ_ON] != 0.0
-    for b in range(A.EQ_BANDS):
-        band = tgt[A.P_EQ + b * A.EQ_FIELDS : A.P_EQ + (b + 1) * A.EQ_FIELDS]
-        kind = int(band[A.EQ_KIND])
-        if kind < 0 or kind > 2:
-            kind = PEAK
-        _filter(
-            st,
-            A.DS_FILTERS + (b + 1) * A.FILTER_FIELDS,
-            eq_on and band[A.EQ_ENABLED] != 0.0,
-            kind,
-            band[A.EQ_FREQ],
-            band[A.EQ_GAIN_DB],
-            band[A.EQ_Q],
-            fs,
-            x,
-            n,
-            snap,
-            glide,
-        )
-    reduction = 0.0
-    gate = st[A.DS_GATE : A.DS_GATE + 4]
-    if tgt[A.P_GATE_ON] != 0.0:
-        gate_process(
-            gate,
-            x,
-            2,
-            n,
+def _gate_settings(st, tgt, fs):
+    """Prepare the gate's settings in st when a gate parameter has changed since."""
+    k = DS_GATE_KEY
+    if (
+        st[k] != fs
+        or st[k + 1] != tgt[A.P_GATE_THRESHOLD_DB]
+        or st[k + 2] != tgt[A.P_GATE_RANGE_DB]
+        or st[k + 3] != tgt[A.P_GATE_ATTACK_MS]
+        or st[k + 4] != tgt[A.P_GATE_RELEASE_MS]
+    ):
+        gate_settings(
+            st[DS_GATE_SETTINGS : DS_GATE_SETTINGS + GATE_SETTINGS],
             fs,
             tgt[A.P_GATE_THRESHOLD_DB],
             tgt[A.P_GATE_RANGE_DB],
@@ -738,15 +721,81 @@ def _strip_dsp(st, tgt, cur, x, n, fs):
             GATE_HOLD_MS,
             GATE_HYSTERESIS_DB,
         )
-        reduction += gate[3]
-    else:
-        gate_reset(gate)
-    comp = st[A.DS_COMP : A.DS_COMP + 3]
+        st[k] = fs
+        st[k + 1] = tgt[A.P_GATE_THRESHOLD_DB]
+        st[k + 2] = tgt[A.P_GATE_RANGE_DB]
+        st[k + 3] = tgt[A.P_GATE_ATTACK_MS]
+        st[k + 4] = tgt[A.P_GATE_RELEASE_MS]
+
+
+@njit(nogil=True, cache=True)
+def _strip_dsp(st, tgt, cur, x, n, fs):
+    """High-pass, 4-band EQ, gate, compressor and drive of one strip, in that order.
+
+    The filters that are in use run as one stereo cascade; stages switched off cost
+    only the check that they are off.
+    """
+    snap = st[A.DS_READY] == 0.0
+    st[A.DS_READY] = 1.0
+    count = 0
+    r0 = r1 = r2 = r3 = r4 = 0
+    if _filter_ready(
+        st,
+        A.DS_FILTERS,
+        tgt[A.P_HPF_ON] != 0.0,
+        HIGHPASS,
+        tgt[A.P_HPF_FREQ],
+        0.0,
+        0.7071067811865476,
+        fs,
+        n,
+        snap,
+    ):
+        r0 = A.DS_FILTERS
+        count = 1
+    eq_on = tgt[A.P_EQ_ON] != 0.0
+    for b in range(A.EQ_BANDS):
+        band = A.P_EQ + b * A.EQ_FIELDS
+        kind = int(tgt[band + A.EQ_KIND])
+        if kind < 0 or kind > 2:
+            kind = PEAK
+        base = A.DS_FILTERS + (b + 1) * A.FILTER_FIELDS
+        if _filter_ready(
+            st,
+            base,
+            eq_on and tgt[band + A.EQ_ENABLED] != 0.0,
+            kind,
+            tgt[band + A.EQ_FREQ],
+            tgt[band + A.EQ_GAIN_DB],
+            tgt[band + A.EQ_Q],
+            fs,
+            n,
+            snap,
+        ):
+            if count == 0:
+                r0 = base
+            elif count == 1:
+                r1 = base
+            elif count == 2:
+                r2 = base
+            elif count == 3:
+                r3 = base
+            else:
+                r4 = base
+            count += 1
+    biquads_stereo(x, n, st, count, r0, r1, r2, r3, r4, A.FL_COEFS, A.FL_STATE)
+    reduction = 0.0
+    if tgt[A.P_GATE_ON] != 0.0:
+        _gate_settings(st, tgt, fs)
+        gate_stereo(st, A.DS_GATE, x, n, DS_GATE_SETTINGS)
+        reduction += st[A.DS_GATE + 3]
+    elif st[A.DS_GATE] != 0.0 or st[A.DS_GATE + 1] != 0.0 or st[A.DS_GATE + 2] != 0.0:
+        gate_reset(st[A.DS_GATE : A.DS_GATE + 4])
     if tgt[A.P_COMP_ON] != 0.0:
-        comp_process(
-            comp,
+        comp_stereo(
+            st,
+            DS_COMP_STEREO,
             x,
-            2,
             n,
             fs,
             tgt[A.P_COMP_THRESHOLD_DB],
@@ -756,14 +805,13 @@ def _strip_dsp(st, tgt, cur, x, n, fs):
             tgt[A.P_COMP_RELEASE_MS],
             tgt[A.P_COMP_MAKEUP_DB],
         )
-        reduction += comp[2]
-    else:
-        comp_reset(comp)
+        reduction += st[DS_COMP_STEREO + 2]
+    elif st[DS_COMP_STEREO + 3] != 0.0:
+        comp_stereo_reset(st[DS_COMP_STEREO : DS_COMP_STEREO + COMP_STEREO_STATE])
     st[A.DS_GAIN_REDUCTION] = reduction
     if tgt[A.P_DRIVE_ON] != 0.0:
         drive_from = tgt[A.P_DRIVE_DB] if cur[A.P_DRIVE_ON] == 0.0 else cur[A.P_DRIVE_DB]
-        drive_process(x[:, 0], n, drive_from, tgt[A.P_DRIVE_DB])
-        drive_process(x[:, 1], n, drive_from, tgt[A.P_DRIVE_DB])
+        drive_stereo(x, n, drive_from, tgt[A.P_DRIVE_DB])
     cur[A.P_DRIVE_ON] = tgt[A.P_DRIVE_ON]
     cur[A.P_DRIVE_DB] = tgt[A.P_DRIVE_DB]
 
