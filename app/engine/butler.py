@@ -31,7 +31,7 @@ from app.engine import arena as A
 from app.engine.compile import db_to_gain
 from app.engine.recorder import Recorder, RecordingStopped
 from app.session.media import MediaError, map_audio
-from app.session.model import FadeShape, Project, TrackKind
+from app.session.model import FadeShape, Project, TakeLane, TrackKind
 from app.session.store import resolve_media
 
 CHUNK = 4096  # ring frames per write
@@ -190,34 +190,75 @@ class Schedule:
     paths: dict[str, Path]  # media id -> file (placeholders left out)
 
 
+def comp_clips(lane: TakeLane) -> list[ClipPlay]:
+    """The comp of a take lane as clips: each range plays its take; where two ranges
+    meet, both reach half the lane's crossfade into the other (as far as their takes
+    have audio) and cross with equal-power fades. Ranges that do not meet cut hard.
+    """
+    takes = {k.id: k for k in lane.takes}
+    ranges = sorted(
+        (r for r in lane.comp if r.take in takes and r.end > r.start), key=lambda r: r.start
+    )
+    half = max(0, lane.crossfade) // 2
+    clips = []
+    for i, r in enumerate(ranges):
+        take = takes[r.take]
+        first, last = take.position, take.position + take.length
+        start, end = max(r.start, first), min(r.end, last)
+        if end <= start:
+            continue
+        joined_before = i > 0 and ranges[i - 1].end == r.start
+        joined_after = i + 1 < len(ranges) and ranges[i + 1].start == r.end
+        a = max(first, start - half) if joined_before else start
+        b = min(last, end + half) if joined_after else end
+        clips.append(
+            ClipPlay(
+                take.media,
+                a,
+                b - a,
+                take.source_offset + (a - take.position),
+                1.0,
+                2 * (start - a),
+                FadeShape.EQUAL_POWER,
+                2 * (b - end),
+                FadeShape.EQUAL_POWER,
+            )
+        )
+    return clips
+
+
 def make_schedule(
     project: Project, folder: Path, rings: dict[str, int], placeholders: set[str]
 ) -> Schedule:
-    """Snapshot the clips of every audio track, so the butler never reads the live Project."""
+    """Snapshot the clips of every audio track, so the butler never reads the live Project.
+
+    A track whose take lane has a comp plays the comp instead of its clips (recording
+    puts each take on the timeline as a clip too; the comp is the choice among them).
+    """
     tracks = []
     for t in project.tracks:
         if t.kind is not TrackKind.AUDIO or t.id not in rings:
             continue
-        playing = [c for c in t.clips if not c.mute and c.length > 0]
-        clips = tuple(
-            sorted(
-                (
-                    ClipPlay(
-                        c.media,
-                        c.position,
-                        c.length,
-                        c.source_offset,
-                        db_to_gain(c.gain_db),
-                        c.fade_in,
-                        FadeShape(c.fade_in_shape),
-                        c.fade_out,
-                        FadeShape(c.fade_out_shape),
-                    )
-                    for c in playing
-                ),
-                key=lambda clip: clip.position,  # stable: overlaps keep their order
-            )
-        )
+        if t.takes.comp:
+            playing_clips = comp_clips(t.takes)
+        else:
+            playing_clips = [
+                ClipPlay(
+                    c.media,
+                    c.position,
+                    c.length,
+                    c.source_offset,
+                    db_to_gain(c.gain_db),
+                    c.fade_in,
+                    FadeShape(c.fade_in_shape),
+                    c.fade_out,
+                    FadeShape(c.fade_out_shape),
+                )
+                for c in t.clips
+                if not c.mute and c.length > 0
+            ]
+        # sorted is stable: overlaps keep their order
+        clips = tuple(sorted(playing_clips, key=lambda clip: clip.position))
         tracks.append(
             TrackClips(
                 rings[t.id],
