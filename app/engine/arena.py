@@ -184,8 +184,10 @@ L_OFFSET = 3  # strip parameter offset, or C_LEVEL / C_PAN
 L_CONVERT = 4  # how a lane value becomes the stored number: CONVERT_*
 L_FIRST = 5  # first row in plan_points
 L_COUNT = 6  # points
+L_MODE = 7  # how the strip plays and writes the lane: MODE_*
 PLAN_LANE = 8
 CONVERT_RAW, CONVERT_GAIN, CONVERT_FLAG, CONVERT_POLARITY = 0, 1, 2, 3
+MODE_READ, MODE_TOUCH, MODE_LATCH, MODE_WRITE, MODE_TRIM = 0, 1, 2, 3, 4
 
 S_KIND = 0  # 0 audio, 1 bus, 2 master
 S_RING = 1  # playback ring index, -1 none
@@ -330,7 +332,41 @@ ARRAYS = (
     "plan_lanes",
     "plan_points",
     "capture_pos",
+    "auto",
 )
+
+# -- automation writing (the `auto` array) ------------------------------------------
+# Row 0 holds the capture ring's counters; then one row per automatable parameter (its
+# key: strip s, offset o -> s * PARAMS_PER_STRIP + o; cue c, strip s, offset o ->
+# strips * PARAMS_PER_STRIP + (c * strips + s) * CUE_PARAMS + o), then the ring's
+# records (AR_KEY, AR_FRAME, AR_VALUE, AR_FLAGS), values in the lane's unit (dB, not gain).
+AH_WRITE = 0  # kernel: records written (monotonic)
+AH_READ = 1  # collector: records taken
+AH_LOST = 2  # kernel: records dropped because the ring was full
+AF_TOUCH = 0  # UI: 1 while the control is held (or moving, for one that cannot sense touch)
+AF_UI = 1  # UI: the control's value as stored (gain for levels); NaN: not moved since touch
+AF_REF = 2  # UI: the stored value when the touch began (what Trim measures the move from)
+AF_WRITING = 3  # kernel: 1 while a segment of this parameter is being recorded
+AF_LATCHED = 4  # kernel: Latch has taken over until stop
+AF_HELD = 5  # kernel: value (lane unit) when the touch began: held until the first move
+AF_GLIDE = 6  # kernel: frames left of the glide back to the lane after a release
+AF_FROM = 7  # kernel: where that glide starts (value, or Trim's offset)
+AF_OUT = 8  # kernel: the value (lane unit) this parameter was set to in the last block
+AF_PREV_AT = 9  # kernel: timeline frame the last block ended on (-1 none)
+AF_REC_AT = 10  # kernel: frame of the last record written
+AF_REC_VALUE = 11  # kernel: ...and its value
+AF_WAS_TOUCHED = 12  # kernel: AF_TOUCH as seen in the last block
+AUTO_FIELDS = 16
+AR_KEY, AR_FRAME, AR_VALUE, AR_FLAGS = 0, 1, 2, 3
+REC_START, REC_END = 1.0, 2.0  # AR_FLAGS: first and last record of a written segment
+AUTO_RING = 1 << 15  # records (a power of two): ~1.7 s of 512 parameters at 128 frames
+GLIDE_SECONDS = 0.15  # Touch: from the released control's value back to the lane
+
+
+def auto_params(strips: int, cues: int) -> int:
+    """Rows of automatable parameters in the `auto` array."""
+    return strips * PARAMS_PER_STRIP + cues * strips * CUE_PARAMS
+
 
 # dims: the capacities, so the callback can rebuild every shape from one array.
 D_STRIPS, D_TRACKS, D_CUES, D_RING, D_MAX_BLOCK, D_INPUTS, D_FX, D_FX_SIZE, D_LANES, D_POINTS = (
@@ -428,6 +464,8 @@ class Arena:
         self.room_state = np.zeros(ROOM_STATE)
         self.plan_lanes = np.zeros((2, capacity.lanes, PLAN_LANE), np.int64)
         self.plan_points = np.zeros((2, capacity.points, 3))
+        self.auto = np.zeros((1 + auto_params(s, c) + AUTO_RING, AUTO_FIELDS))
+        self.auto[1 : 1 + auto_params(s, c), AF_PREV_AT] = -1.0
         self.ring_ctl[R_READY_GEN] = -1
         self._init_defaults()
         self.table = np.array([getattr(self, name).ctypes.data for name in ARRAYS], np.int64)
@@ -504,6 +542,8 @@ class Arena:
         self.ctl[K_OUT_CHANNELS] = old.ctl[K_OUT_CHANNELS]
         self.ctl[K_PUNCH_IN] = old.ctl[K_PUNCH_IN]
         self.ctl[K_PUNCH_OUT] = old.ctl[K_PUNCH_OUT]
+        rows = 1 + s * PARAMS_PER_STRIP  # strip keys do not depend on the capacity
+        self.auto[1:rows, AF_TOUCH : AF_REF + 1] = old.auto[1:rows, AF_TOUCH : AF_REF + 1]
 
 
 class Root:

@@ -90,6 +90,11 @@ def _views(table_address):
         carray(_address_as_pointer(tbl[26]), (2, dims[A.D_LANES], A.PLAN_LANE), dtype=i8),
         carray(_address_as_pointer(tbl[27]), (2, dims[A.D_POINTS], 3), dtype=f8),
         carray(_address_as_pointer(tbl[28]), ring, dtype=i8),
+        carray(
+            _address_as_pointer(tbl[29]),
+            (1 + s * A.PARAMS_PER_STRIP + c * s * A.CUE_PARAMS + A.AUTO_RING, A.AUTO_FIELDS),
+            dtype=f8,
+        ),
     )
 
 
@@ -141,6 +146,7 @@ def run_root(root, inp, out, flags, device_time_us):
             v[26],
             v[27],
             v[28],
+            v[29],
             inp[done : done + m],
             out[done : done + m],
             flags,

@@ -16,6 +16,7 @@ from typing import Any
 
 from app.engine import arena as A
 from app.session.model import (
+    AutomationLane,
     AutomationMode,
     ControlRoom,
     EqKind,
@@ -155,24 +156,56 @@ class PlanMap:
     order: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     fresh_strips: set[int] = field(default_factory=set)  # strip indices new in this plan
+    # automated parameter key (arena `auto` row - 1) -> (track id, lane param, L_CONVERT)
+    auto_keys: dict[int, tuple[str, str, int]] = field(default_factory=dict)
 
     def counts(self) -> tuple[int, int, int]:
         return len(self.strips), len(self.rings), len(self.cues)
 
 
-PLAYED_MODES = (AutomationMode.READ, AutomationMode.TOUCH, AutomationMode.LATCH)
+MODE_CODES = {
+    AutomationMode.READ: A.MODE_READ,
+    AutomationMode.TOUCH: A.MODE_TOUCH,
+    AutomationMode.LATCH: A.MODE_LATCH,
+    AutomationMode.WRITE: A.MODE_WRITE,
+    AutomationMode.TRIM: A.MODE_TRIM,
+}
+WRITING_MODES = (
+    AutomationMode.TOUCH,
+    AutomationMode.LATCH,
+    AutomationMode.WRITE,
+    AutomationMode.TRIM,
+)
+
+
+def planned_lanes(track: Track) -> list[AutomationLane]:
+    """The lanes of `track` the kernel runs: in Read those with points; in a writing
+    mode every lane, and a fader lane even when the track has none yet (it is what a
+    ride writes first)."""
+    mode = AutomationMode(track.automation_mode)
+    if mode is AutomationMode.OFF:
+        return []
+    if mode not in WRITING_MODES:
+        return [lane for lane in track.automation if lane.points]
+    lanes = list(track.automation)
+    if not any(lane.param == "fader_db" for lane in lanes):
+        lanes.append(AutomationLane("fader_db"))
+    return lanes
 
 
 def automation_counts(project: Project) -> tuple[int, int]:
     """(lanes, points) of automation the engine plays for a project."""
-    lanes = [
-        lane
-        for t in project.all_tracks()
-        if t.automation_mode in PLAYED_MODES
-        for lane in t.automation
-        if lane.points
-    ]
+    lanes = [lane for t in project.all_tracks() for lane in planned_lanes(t)]
     return len(lanes), sum(len(lane.points) for lane in lanes)
+
+
+def auto_key(arena: A.Arena, strip: int, offset: int, cue: int = -1) -> int:
+    """The row (less one) of a strip parameter, or of a cue send's when `cue` >= 0, in
+    the arena's `auto` array."""
+    strips = arena.capacity.strips
+    if cue < 0:
+        return strip * A.PARAMS_PER_STRIP + offset
+    return strips * A.PARAMS_PER_STRIP + (cue * strips + strip) * A.CUE_PARAMS + offset
 
 
 def _automation_target(track: Track, path: str, m: PlanMap) -> tuple[int, int, int, int] | None:
@@ -206,20 +239,24 @@ def _automation_target(track: Track, path: str, m: PlanMap) -> tuple[int, int, i
 def _write_automation(project: Project, arena: A.Arena, p: int, m: PlanMap) -> None:
     lanes: list[tuple[int, ...]] = []
     points: list[tuple[float, float, float]] = []
+    m.auto_keys = {}
     for t in project.all_tracks():
-        if t.automation_mode not in PLAYED_MODES:
-            continue
-        for lane in t.automation:
-            if not lane.points:
-                continue
+        mode = MODE_CODES.get(AutomationMode(t.automation_mode), A.MODE_READ)
+        for lane in planned_lanes(t):
             target = _automation_target(t, lane.param, m)
             if target is None:
                 m.warnings.append(f"{t.name}: automation of {lane.param!r} cannot be played")
                 continue
             on_cue, cue, offset, convert = target
-            lanes.append(
-                (on_cue, m.strips[t.id], cue, offset, convert, len(points), len(lane.points))
-            )
+            s = m.strips[t.id]
+            lanes.append((on_cue, s, cue, offset, convert, len(points), len(lane.points), mode))
+            key = auto_key(arena, s, offset, cue if on_cue else -1)
+            m.auto_keys[key] = (t.id, lane.param, convert)
+            row = arena.auto[1 + key]
+            if row[A.AF_TOUCH] == 0.0:
+                # What Write plays from until the control moves: the stored value.
+                store = arena.cue_p[A.TARGET, cue, s] if on_cue else arena.strip_p[A.TARGET, s]
+                row[A.AF_UI] = store[offset]
             for point in sorted(lane.points, key=lambda pt: pt.time):
                 hold = 1.0 if point.interp is Interp.HOLD else 0.0
                 points.append((float(point.time), float(point.value), hold))

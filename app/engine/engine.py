@@ -27,6 +27,7 @@ from app.dsp.loudness import integrated_lufs, loudness_range
 from app.dsp.truepeak import HELD as TP_HELD
 from app.dsp.truepeak import to_dbtp
 from app.engine import arena as A
+from app.engine.automation import COLLECT_SECONDS, AutomationPass, Collector, LaneWrite
 from app.engine.backends import (
     ClockBackend,
     DeviceError,
@@ -40,6 +41,7 @@ from app.engine.compile import (
     PlanError,
     PlanMap,
     allocate,
+    auto_key,
     automation_counts,
     compile_plan,
     db_to_gain,
@@ -51,7 +53,7 @@ from app.engine.mixer import CALIBRATION_LEVEL, carry_over
 from app.engine.recorder import RecordedTake, RecordTarget
 from app.engine.response import strip_response_db
 from app.engine.settings import latency_correction, store_latency_correction
-from app.session.model import ControlRoom, Project, Track, TrackKind
+from app.session.model import ControlRoom, Project, Track, TrackKind, get_path
 
 WATCHDOG_SECONDS = 0.1
 LOUD_MOMENTARY = 5  # dsp.loudness state slots
@@ -59,6 +61,8 @@ LOUD_SHORT_TERM = 6
 PUNCH_FOREVER = 1 << 60  # the end of a punch-in without a punch-out
 
 __all__ = [
+    "AutomationPass",
+    "LaneWrite",
     "RecordedTake",
     "Engine",
     "Feedback",
@@ -148,6 +152,9 @@ class Engine:
         self._talkback_held = False
         self._playing = False
         self._placeholders: frozenset[str] = frozenset()
+        self._collector = Collector()
+        self._collecting: threading.Thread | None = None
+        self._stop_collecting = threading.Event()
 
     # -- device --------------------------------------------------------------------
 
@@ -215,6 +222,14 @@ class Engine:
             daemon=True,
         )
         self._watchdog.start()
+        self._stop_collecting = threading.Event()
+        self._collecting = threading.Thread(
+            target=self._collect,
+            args=(self._stop_collecting,),
+            name="glassroom-automation",
+            daemon=True,
+        )
+        self._collecting.start()
 
     def _fall_back(self, reason: str, options: dict) -> None:
         self.fallback_reason = reason
@@ -261,6 +276,10 @@ class Engine:
         watchdog, self._watchdog = self._watchdog, None
         if watchdog is not None and watchdog is not threading.current_thread():
             watchdog.join(timeout=2.0)
+        self._stop_collecting.set()
+        collecting, self._collecting = self._collecting, None
+        if collecting is not None:
+            collecting.join(timeout=2.0)
         with self._lock:
             if self._backend is not None:
                 self._backend.stop()
@@ -390,7 +409,9 @@ class Engine:
                 raise PlanError("no project is loaded")
             s = self._strip(track_id)
             offset, number = param_target(self._project.track(track_id).strip, path, value)
-            self._root.arena.strip_p[A.TARGET, s, offset] = number
+            arena = self._root.arena
+            arena.strip_p[A.TARGET, s, offset] = number
+            arena.auto[1 + auto_key(arena, s, offset), A.AF_UI] = number
 
     def set_cue_send(
         self,
@@ -417,6 +438,9 @@ class Engine:
             row[A.C_LEVEL] = db_to_gain(level) if on else 0.0
             if pan is not None:
                 row[A.C_PAN] = max(-1.0, min(1.0, float(pan)))
+            arena = self._root.arena
+            for offset in (A.C_LEVEL, A.C_PAN):
+                arena.auto[1 + auto_key(arena, s, offset, c), A.AF_UI] = row[offset]
 
     def set_cue_master(
         self, cue_id: str, master_db: float | None = None, click_db: float | None = None
@@ -449,6 +473,64 @@ class Engine:
             if talkback_held is not None:
                 self._talkback_held = talkback_held
             self._write_room_extras(arena)
+
+    # -- automation writing ----------------------------------------------------------
+
+    def touch(self, track_id: str, path: str, touched: bool) -> None:
+        """A strip control (a StripParams path) is held (True) or let go (False).
+
+        While rolling, Touch, Latch and Trim write the parameter from the first touch;
+        a control that cannot sense touch counts as held while it moves."""
+        with self._lock:
+            if self._project is None:
+                raise PlanError("no project is loaded")
+            s = self._strip(track_id)
+            strip = self._project.track(track_id).strip
+            offset, number = param_target(strip, path, get_path(strip, path))
+            arena = self._root.arena
+            _touch_row(arena.auto[1 + auto_key(arena, s, offset)], touched, number)
+
+    def touch_cue_send(self, cue_id: str, track_id: str, param: str, touched: bool) -> None:
+        """A strip's level ("level_db") or "pan" control in a cue mix is held or let go."""
+        with self._lock:
+            if self._project is None:
+                raise PlanError("no project is loaded")
+            c = self._map.cues.get(cue_id)
+            if c is None:
+                raise PlanError(f"no loaded cue with id {cue_id!r}")
+            if param not in ("level_db", "pan"):
+                raise PlanError(f"a cue send has no automatable {param!r}; level_db or pan")
+            s = self._strip(track_id)
+            offset = A.C_LEVEL if param == "level_db" else A.C_PAN
+            arena = self._root.arena
+            number = float(arena.cue_p[A.TARGET, c, s, offset])
+            _touch_row(arena.auto[1 + auto_key(arena, s, offset, c)], touched, number)
+
+    def _collect(self, stop: threading.Event) -> None:
+        while not stop.wait(COLLECT_SECONDS):
+            self._drain()
+
+    def _drain(self) -> None:
+        with self._lock:
+            arena, keys = self._root.active, self._map.auto_keys
+        self._collector.drain(arena, keys)
+
+    def pass_preview(self) -> dict[tuple[str, str], list[tuple[int, float]]]:
+        """The points written so far in the pass under way, per (track id, lane param)
+        (frames on the timeline, values in the lane's unit)."""
+        return self._collector.preview()
+
+    def finished_passes(self) -> list[AutomationPass]:
+        """Passes written since the last call, once the transport has stopped and the
+        kernel has closed every segment; each should become one undo step."""
+        self._drain()
+        if self._playing or self._root.active.fb[A.F_PLAYING]:
+            return []
+        lost = self._collector.newly_lost()
+        if lost:
+            self._note(f"{lost} automation records were lost: the ride has gaps there")
+        done = self._collector.finished()
+        return [] if done is None else [done]
 
     # -- transport -------------------------------------------------------------------
 
@@ -788,6 +870,8 @@ class Engine:
                 raise RenderError(f"there is no cue mix with id {cue!r}")
             main_out = -2
         mapping = compile_plan(project, arena, main_out, cr_out)
+        # A render plays what the lanes hold: nothing is touched, nothing written.
+        arena.plan_lanes[int(arena.ctl[A.K_PLAN_INDEX]), :, A.L_MODE] = A.MODE_READ
         if cue is not None:
             p = int(arena.ctl[A.K_PLAN_INDEX])
             arena.plan_cue[p, :, A.Q_OUT] = -2
@@ -833,6 +917,16 @@ class Engine:
         finally:
             butler.close()
         return peak
+
+
+def _touch_row(row: np.ndarray, touched: bool, stored: float) -> None:
+    """Mark a parameter's `auto` row held or let go; the kernel sees the flag last."""
+    if touched:
+        row[A.AF_REF] = stored
+        row[A.AF_UI] = math.nan  # not moved yet: the parameter holds where it was
+        row[A.AF_TOUCH] = 1.0
+    else:
+        row[A.AF_TOUCH] = 0.0
 
 
 def _meter(row: np.ndarray) -> StripMeter:

@@ -681,23 +681,159 @@ def lane_value(points, first, count, t):
 
 
 @njit(nogil=True, cache=True)
-def _automate(lanes, points, count, t, strip_p, cue_p):
+def _to_store(v, conv):
+    """A lane value (dB, 0/1, raw) as the number the parameter store holds."""
+    if conv == A.CONVERT_GAIN:
+        return db_to_gain(v)
+    if conv == A.CONVERT_FLAG:
+        return 1.0 if v >= 0.5 else 0.0
+    if conv == A.CONVERT_POLARITY:
+        return -1.0 if v >= 0.5 else 1.0
+    return v
+
+
+@njit(nogil=True, cache=True)
+def _to_lane(v, conv):
+    """A stored number back in the lane's unit (the inverse of `_to_store`)."""
+    if conv == A.CONVERT_GAIN:
+        return 20.0 * math.log10(v) if v > 1e-6 else -120.0
+    if conv == A.CONVERT_POLARITY:
+        return 1.0 if v < 0.0 else 0.0
+    return v
+
+
+@njit(nogil=True, cache=True)
+def _emit(auto, key, frame, value, flags):
+    """One record into the automation capture ring (dropped, and counted, when full)."""
+    w = int(auto[0, A.AH_WRITE])
+    if w - int(auto[0, A.AH_READ]) >= A.AUTO_RING:
+        auto[0, A.AH_LOST] += 1.0
+        return
+    rec = auto[auto.shape[0] - A.AUTO_RING + (w & (A.AUTO_RING - 1))]
+    rec[A.AR_KEY] = key
+    rec[A.AR_FRAME] = frame
+    rec[A.AR_VALUE] = value
+    rec[A.AR_FLAGS] = flags
+    auto[0, A.AH_WRITE] = w + 1
+
+
+@njit(nogil=True, cache=True)
+def _close_segment(auto, key, st):
+    _emit(auto, key, st[A.AF_PREV_AT], st[A.AF_REC_VALUE], A.REC_END)
+    st[A.AF_WRITING] = 0.0
+
+
+@njit(nogil=True, cache=True)
+def _record_value(auto, key, st, t, n, out, cur):
+    """Note this block's value of a parameter being written: a segment starts with the
+    value reached before the block; then a record wherever the value changed, plus the
+    last unchanged one before it, so straight lines between records retrace the ride."""
+    if st[A.AF_WRITING] == 0.0 or t - st[A.AF_PREV_AT] != n:
+        if st[A.AF_WRITING] != 0.0:
+            _close_segment(auto, key, st)  # a locate or a loop wrap: a new segment
+        _emit(auto, key, t - n, cur, A.REC_START)
+        st[A.AF_WRITING] = 1.0
+        st[A.AF_REC_AT] = t - n
+        st[A.AF_REC_VALUE] = cur
+        st[A.AF_PREV_AT] = t - n
+    if out != st[A.AF_REC_VALUE]:
+        if st[A.AF_PREV_AT] > st[A.AF_REC_AT]:
+            _emit(auto, key, st[A.AF_PREV_AT], st[A.AF_REC_VALUE], 0.0)
+        _emit(auto, key, t, out, 0.0)
+        st[A.AF_REC_AT] = t
+        st[A.AF_REC_VALUE] = out
+
+
+@njit(nogil=True, cache=True)
+def _automate(lanes, points, count, t, n, strip_p, cue_p, auto, glide_frames):
+    """Set the targets of automated parameters for the block ending on timeline frame t
+    (t < 0: not rolling) according to each strip's mode, and record what is written.
+
+    Read plays the lane. Touch plays the control while it is held (from where it
+    stood until it moves), then glides back to the lane. Latch plays the control from
+    its first touch until stop; Write from play to stop. Trim plays the lane moved by
+    how far the control went (in the lane's unit) since the touch began, and glides
+    the offset back to nothing on release."""
+    strips = strip_p.shape[1]
     for i in range(count):
         lane = lanes[i]
-        if lane[A.L_COUNT] <= 0:
-            continue
-        v = lane_value(points, lane[A.L_FIRST], lane[A.L_COUNT], float(t))
         conv = lane[A.L_CONVERT]
-        if conv == A.CONVERT_GAIN:
-            v = db_to_gain(v)
-        elif conv == A.CONVERT_FLAG:
-            v = 1.0 if v >= 0.5 else 0.0
-        elif conv == A.CONVERT_POLARITY:
-            v = -1.0 if v >= 0.5 else 1.0
-        if lane[A.L_ON_CUE] != 0:
-            cue_p[TARGET, lane[A.L_CUE], lane[A.L_STRIP], lane[A.L_OFFSET]] = v
+        mode = lane[A.L_MODE]
+        s = lane[A.L_STRIP]
+        off = lane[A.L_OFFSET]
+        on_cue = lane[A.L_ON_CUE] != 0
+        if on_cue:
+            key = strips * A.PARAMS_PER_STRIP + (lane[A.L_CUE] * strips + s) * A.CUE_PARAMS + off
+            cur = _to_lane(cue_p[CUR, lane[A.L_CUE], s, off], conv)
         else:
-            strip_p[TARGET, lane[A.L_STRIP], lane[A.L_OFFSET]] = v
+            key = s * A.PARAMS_PER_STRIP + off
+            cur = _to_lane(strip_p[CUR, s, off], conv)
+        st = auto[1 + key]
+        if t < 0:
+            if st[A.AF_WRITING] != 0.0:
+                _close_segment(auto, key, st)
+            st[A.AF_LATCHED] = 0.0
+            st[A.AF_GLIDE] = 0.0
+            st[A.AF_WAS_TOUCHED] = 0.0
+            st[A.AF_PREV_AT] = -1.0
+            continue
+        has_lane = lane[A.L_COUNT] > 0
+        lane_v = lane_value(points, lane[A.L_FIRST], lane[A.L_COUNT], float(t)) if has_lane else 0.0
+        touched = st[A.AF_TOUCH] != 0.0
+        ui = st[A.AF_UI]
+        moved = ui == ui  # NaN until the control moves after a touch
+        ui_v = _to_lane(ui, conv) if moved else 0.0
+        if touched and st[A.AF_WAS_TOUCHED] == 0.0:
+            st[A.AF_HELD] = cur
+        out = lane_v
+        drive = has_lane
+        writing = False
+        if mode == A.MODE_TOUCH or (mode == A.MODE_TRIM and has_lane):
+            if touched:
+                if mode == A.MODE_TOUCH:
+                    out = ui_v if moved else st[A.AF_HELD]
+                    st[A.AF_FROM] = out
+                else:
+                    offset = ui_v - _to_lane(st[A.AF_REF], conv) if moved else 0.0
+                    out = lane_v + offset
+                    st[A.AF_FROM] = offset
+                st[A.AF_GLIDE] = glide_frames
+                drive = writing = True
+            elif st[A.AF_GLIDE] > 0.0:
+                left = max(st[A.AF_GLIDE] - n, 0.0)
+                k = left / glide_frames
+                start = st[A.AF_FROM]
+                if mode == A.MODE_TRIM:
+                    out = lane_v + start * k
+                else:
+                    out = lane_v + (start - lane_v) * k if has_lane else start
+                st[A.AF_GLIDE] = left
+                drive = writing = True
+        elif mode == A.MODE_LATCH:
+            if touched:
+                st[A.AF_LATCHED] = 1.0
+            if st[A.AF_LATCHED] != 0.0:
+                out = ui_v if moved else st[A.AF_HELD]
+                drive = writing = True
+        elif mode == A.MODE_WRITE:
+            if touched or moved:
+                out = ui_v if moved else st[A.AF_HELD]
+            else:
+                out = cur
+            drive = writing = True
+        if drive:
+            v = _to_store(out, conv)
+            if on_cue:
+                cue_p[TARGET, lane[A.L_CUE], s, off] = v
+            else:
+                strip_p[TARGET, s, off] = v
+            st[A.AF_OUT] = out
+        if writing:
+            _record_value(auto, key, st, float(t), n, out, cur)
+        elif st[A.AF_WRITING] != 0.0:
+            _close_segment(auto, key, st)
+        st[A.AF_PREV_AT] = t
+        st[A.AF_WAS_TOUCHED] = 1.0 if touched else 0.0
 
 
 @njit(nogil=True, cache=True)
@@ -983,6 +1119,7 @@ def process_block(
     plan_lanes,
     plan_points,
     capture_pos,
+    auto,
     inp,
     out,
     flags,
@@ -1048,11 +1185,14 @@ def process_block(
         main[i, 0] = 0.0
         main[i, 1] = 0.0
 
-    if rolling:
-        # Automation sets this block's targets for where the block ends; the usual
-        # ramp then carries each parameter there across the block.
-        at = timeline_frame(fb, fb[F_CONSUMED] + n - 1)
-        _automate(plan_lanes[p], plan_points[p], plan_head[p, A.H_LANES], at, strip_p, cue_p)
+    # Automation sets this block's targets for where the block ends; the usual ramp
+    # then carries each parameter there across the block. Stopped, it closes what was
+    # being written.
+    at = timeline_frame(fb, fb[F_CONSUMED] + n - 1) if rolling else -1
+    lanes = plan_head[p, A.H_LANES]
+    if lanes > 0:
+        glide = A.GLIDE_SECONDS * sr
+        _automate(plan_lanes[p], plan_points[p], lanes, at, n, strip_p, cue_p, auto, glide)
 
     solo_mode = int(cr_p[TARGET, CR_SOLO_MODE])
     any_solo = _mark_solo_paths(p, ns, plan_order, plan_strip, strip_p)
@@ -1226,6 +1366,10 @@ def carry_over(old, new):
             for ch in range(channels):
                 new_cap[j, ch] = old_cap[j, ch]
             new[28][j] = old[28][j]
+    # What is being written carries on; the ring's unread records stay in the old
+    # arena, which the collector finishes reading before it moves to the new one.
+    rows = 1 + s * A.PARAMS_PER_STRIP
+    new[29][1:rows, A.AF_WRITING :] = old[29][1:rows, A.AF_WRITING :]
 
 
 def _kernel_fingerprint() -> int:
