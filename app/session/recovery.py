@@ -8,6 +8,10 @@ from the file size, not from the header, which may lag behind by up to a second 
 have been cut off mid-refresh. Nothing is deleted or truncated: `repair_header` only
 rewrites the two size fields of our own 44-byte header so any reader sees every
 whole frame on disk.
+
+Discarding a take (`DiscardTake`, an undoable edit) moves its file and sidecar into
+the project's trash/ folder, never deleting them; the media entry follows the file
+there, so an undo brings the take back playing from trash/.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.session.model import Clip, MediaFile, Project, Take, Track
+from app.session.edits.base import Edit, EditError
+from app.session.model import Clip, CompRange, MediaFile, Project, Take, Track
 
 SIDECAR = ".take.json"
 HEADER_BYTES = 44
@@ -113,3 +118,79 @@ def restore_takes(
         track.clips.append(Clip(rec.media.id, rec.position, rec.length, name=name))
         track.takes.takes.append(Take(rec.media.id, rec.position, rec.length, name=name))
     return created
+
+
+def move_to_trash(folder: str | os.PathLike[str], path: str) -> str:
+    """Move a file of the project (and its sidecar) into trash/, never replacing
+    anything there; returns its new relative path."""
+    folder = Path(folder)
+    src = folder / path
+    trash = folder / "trash"
+    trash.mkdir(exist_ok=True)
+    dst = trash / src.name
+    k = 2
+    while True:
+        try:
+            os.link(src, dst)  # unlike a rename, refuses to replace a file
+            break
+        except FileExistsError:
+            dst = trash / f"{src.stem} ({k}){src.suffix}"
+            k += 1
+    os.unlink(src)
+    side = src.with_name(src.name + SIDECAR)
+    if side.exists():
+        try:
+            os.link(side, dst.with_name(dst.name + SIDECAR))
+            os.unlink(side)
+        except FileExistsError:
+            pass  # the sidecar stays in audio/; recovery skips media the project knows
+    return dst.relative_to(folder).as_posix()
+
+
+class DiscardTake(Edit):
+    """Take a take off its lane, the comp and the timeline, its file into trash/."""
+
+    def __init__(self, folder: str | os.PathLike[str], track_id: str, take_id: str) -> None:
+        self.folder = Path(folder)
+        self.track_id, self.take_id = track_id, take_id
+        self.label = "Discard take"
+        self._trash_path: str | None = None
+        self._state: tuple[int, Take, list[CompRange], list[tuple[int, Clip]]] | None = None
+
+    def do(self, project: Project) -> None:
+        try:
+            track = project.track(self.track_id)
+        except KeyError:
+            raise EditError("The take's track is gone.") from None
+        lane = track.takes
+        index = next((i for i, k in enumerate(lane.takes) if k.id == self.take_id), None)
+        if index is None:
+            raise EditError("That take is no longer on its track.")
+        take = lane.takes[index]
+        media = project.media.get(take.media)
+        if media is None:
+            raise EditError("The take's audio is not in the project.")
+        if self._trash_path is None:
+            if media.path.startswith("trash/"):
+                self._trash_path = media.path
+            else:
+                try:
+                    self._trash_path = move_to_trash(self.folder, media.path)
+                except OSError as e:
+                    raise EditError(f"The take could not be moved to trash/ ({e}).") from None
+        clips = [(i, c) for i, c in enumerate(track.clips) if c.media == take.media]
+        self._state = (index, take, lane.comp, clips)
+        media.path = self._trash_path
+        for i, _c in reversed(clips):
+            track.clips.pop(i)
+        lane.takes.pop(index)
+        lane.comp = [r for r in lane.comp if r.take != self.take_id]
+
+    def undo(self, project: Project) -> None:
+        assert self._state is not None
+        index, take, comp, clips = self._state
+        track = project.track(self.track_id)
+        track.takes.takes.insert(index, take)
+        track.takes.comp = comp
+        for i, c in clips:
+            track.clips.insert(i, c)
