@@ -32,7 +32,7 @@ from app.dsp.drive import drive_gains
 from app.dsp.dynamics import _pole
 from app.dsp.safe import DENORMAL_FLOOR, clamp, clamp_rate, sanitize
 
-FLUSH_FRAMES = 32
+FLUSH_FRAMES = 64
 # Fused multiply-add only: it rounds once where a multiply and an add round twice, and
 # shortens each section's recursion, the loop's critical path. Nothing else is relaxed.
 FMA = {"contract"}
