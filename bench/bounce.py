@@ -6,7 +6,8 @@ gate, compressor (compressing), pan, fader, two sends to aux buses and two cue s
 (configured as bench/engine_capacity.py does). Then prints times realtime for:
 
 - ours: `Engine.render` of the whole project to a WAV (the offline backend over the
-  live kernel, reading the project audio from disk);
+  live kernel, reading the project audio from disk), at 128-frame blocks (what the
+  export uses, and what the ratios below compare) and at the largest block;
 - sox (when installed): per file `sox in.wav tmp.wav highpass equalizer... compand
   remix` (the same filters, gate and compressor as a compand curve, pan and fader),
   then `sox -m` of the results, timing the whole;
@@ -45,6 +46,7 @@ from engine_capacity import (
     strip_settings,
 )
 
+from app.engine.arena import MAX_BLOCK
 from app.engine.engine import Engine
 from app.session import edits, media, store
 from app.session.model import Clip, Track
@@ -98,13 +100,14 @@ def make_project(stems: list[Path]) -> Path:
     return folder
 
 
-def run_ours(folder: Path, out_dir: Path) -> float:
+def run_ours(folder: Path, out_dir: Path, blocksize: int) -> float:
     project = store.open_project(folder).project
     engine = Engine()
     # One second first, untimed, so loading numba's cached machine code is not counted.
-    engine.render(project, folder, out_dir / "warm.wav", range=(0, RATE))
+    engine.render(project, folder, out_dir / f"warm{blocksize}.wav", range=(0, RATE))
     t0 = time.perf_counter()
-    result = engine.render(project, folder, out_dir / "ours.wav")
+    result = engine.render(project, folder, out_dir / f"ours{blocksize}.wav",
+                           blocksize=blocksize)
     seconds = time.perf_counter() - t0
     if result is None or result.frames < SECONDS * RATE:
         raise RuntimeError("the render did not cover the project")
@@ -180,9 +183,11 @@ def main() -> int:
           "compressor, pan, fader (ours also 2 aux sends and 2 cue sends)")
     with tempfile.TemporaryDirectory(prefix="glassroom-bounce-") as tmp:
         out_dir = Path(tmp)
-        ours = SECONDS / run_ours(folder, out_dir)
-        print(f"ours (Engine.render): {ours:7.1f}x realtime (reach >= 60x: "
-              f"{'yes' if ours >= 60 else 'no'})", flush=True)
+        ours = SECONDS / run_ours(folder, out_dir, 128)
+        print(f"ours (Engine.render, 128-frame blocks as export uses): {ours:7.1f}x realtime "
+              f"(reach >= 60x: {'yes' if ours >= 60 else 'no'})", flush=True)
+        big = SECONDS / run_ours(folder, out_dir, MAX_BLOCK)
+        print(f"ours (Engine.render, {MAX_BLOCK}-frame blocks): {big:7.1f}x realtime", flush=True)
         if shutil.which("sox") is None:
             print("sox: not installed")
         else:
