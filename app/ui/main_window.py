@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from app.engine.engine import Engine, Feedback
 from app.session import edits, media, store
 from app.session.edits import Change, EditHistory
 from app.session.model import Clip, MediaFile, Project, Take, Track, TrackKind
+from app.session.recovery import DiscardTake, find_unfinished_takes, repair_header
 from app.ui.arrange.automation import AutomationLaneWidget
 from app.ui.arrange.editor import Snap
 from app.ui.arrange.header import HEADER_WIDTH
@@ -112,12 +114,16 @@ class MainWindow(QMainWindow):
         self._placeholders: set[str] = set()
         self._autosaver = store.Autosaver()
         self.last_message: QMessageBox | None = None
+        self.last_question: QMessageBox | None = None
         self.feedback: Feedback | None = None
         self._last_fb_time = time.monotonic()
         self._locate: tuple[int, float] | None = None  # asked for, until the engine shows it
         self._shown = 0  # the playhead last shown, so it never steps back while rolling
         self._recording: tuple[int, list[str]] | None = None  # start, armed track ids
         self._collect_until = 0.0  # look for finished takes until then
+        self._last_takes: list[tuple[str, str]] = []  # (track id, take id) of the last record
+        self._notes_seen = 0  # engine messages already shown
+        self.count_in = False  # two bars of pre-roll with the click before a take
         self._changes = 0  # edits done, undone or redone, to know if a save is current
 
         self.runner = TaskRunner(parent=self)
@@ -239,6 +245,10 @@ class MainWindow(QMainWindow):
         self.record_action = a(tr, "&Record", "Shift+R", self.toggle_record)
         self.loop_action = a(tr, "&Loop", "L", self.toggle_loop)
         a(tr, "P&unch", "Shift+P", self.toggle_punch)
+        a(tr, "Co&unt-in (2 bars)", None,
+          lambda c=False: setattr(self, "count_in", bool(c)), checkable=True)
+        a(tr, "&Discard Last Take", "Ctrl+Shift+Z", self.discard_last_take)
+        a(tr, "Calibrate &Latency (out 1 → in 1)", None, self.calibrate_latency)
         a(tr, "&Click", "K", self.toggle_click)
         tr.addSeparator()
         a(tr, "Go to &Start", QKeySequence(Qt.Key.Key_Home), lambda: self.locate(0))
@@ -353,11 +363,16 @@ class MainWindow(QMainWindow):
 
     # -- opening and saving -------------------------------------------------------------------
 
-    def open_folder(self, folder: str | Path) -> bool:
-        """Open a project folder; False (with the reason shown) when it cannot be opened."""
+    def open_folder(self, folder: str | Path, autosaved: bool = False) -> bool:
+        """Open a project folder (its autosave in recovery/ when `autosaved`); False (with
+        the reason shown) when it cannot be opened."""
         folder = Path(folder)
         try:
             opened = store.open_project(folder)
+            if autosaved:
+                opened.project = store.read_recovery(folder)
+                opened.recovery_available = False
+                opened.report = [r for r in opened.report if "recovery/" not in r]
         except (store.ProjectError, OSError) as e:
             self._tell("Cannot open project", str(e), QMessageBox.Icon.Warning)
             self.statusBar().showMessage(f"Could not open {folder}", STATUS_MS)
@@ -397,7 +412,44 @@ class MainWindow(QMainWindow):
             self._tell("Opened with problems",
                        "The project opened, but:\n\n" + "\n\n".join(self.open_report),
                        QMessageBox.Icon.Warning)
+        self._offer_recovery(folder, opened.recovery_available)
         return True
+
+    def _offer_recovery(self, folder: Path, autosave: bool) -> None:
+        """Offer (without blocking) an autosave newer than the save, and takes left
+        unfinished in audio/ by a crash."""
+        if autosave:
+            self._ask("Recover autosaved changes?",
+                      "An autosaved version newer than the last save is in recovery/. "
+                      "Open it instead?", lambda: self.open_folder(folder, autosaved=True))
+        takes = find_unfinished_takes(self.project, folder)
+        if takes:
+            n = len(takes)
+            self._ask("Unfinished takes found",
+                      f"{n} take{'s' if n != 1 else ''} recorded before the program stopped "
+                      f"{'are' if n != 1 else 'is'} in audio/. Put them back where they were "
+                      "recorded?", lambda: self.restore_unfinished_takes(takes))
+
+    def _ask(self, title: str, text: str, on_yes) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.accepted.connect(on_yes)
+        box.show()
+        self.last_question = box
+        return box
+
+    def restore_unfinished_takes(self, takes: list) -> None:
+        """Put recovered takes back as clips and takes (a track again if it is gone)."""
+        for rec in takes:
+            if self.project is None:
+                return
+            repair_header(self.folder, rec)
+            if not any(t.id == rec.track_id for t in self.project.tracks):
+                self.push(edits.AddTrack(Track(rec.track_name, id=rec.track_id)))
+            self.add_recorded_take(rec)
+        self.say(f"{len(takes)} recovered take{'s' if len(takes) != 1 else ''} put back")
 
     def _load_engine(self) -> None:
         if self.engine is None or self.project is None or self.history is None:
@@ -678,6 +730,10 @@ class MainWindow(QMainWindow):
                                          or now - self._locate[1] > 0.5):
             self._locate = None
         self._follow_recording(fb, now)
+        notes = getattr(self.engine, "messages", [])
+        if len(notes) > self._notes_seen:
+            self._notes_seen = len(notes)
+            self.say(notes[-1][:1].upper() + notes[-1][1:])
 
     def _follow_recording(self, fb: Feedback, now: float) -> None:
         """Grow the clips being recorded; when takes finish, put them in the project."""
@@ -708,8 +764,50 @@ class MainWindow(QMainWindow):
         take = Take(rec.media.id, rec.position, rec.length, rec.source_offset,
                                 name=name, xruns=list(rec.xruns),
                                 overruns=list(rec.overruns))
-        return self.push(edits.Compound("Record", [edits.AddClip(rec.track_id, clip, rec.media),
+        done = self.push(edits.Compound("Record", [edits.AddClip(rec.track_id, clip, rec.media),
                                                    edits.AddTake(rec.track_id, take)]))
+        if done:
+            self._last_takes.append((rec.track_id, take.id))
+            if rec.overruns or rec.xruns:
+                self.say(f"{name}: {len(rec.overruns)} dropout(s) from the disk and "
+                         f"{len(rec.xruns)} from the device are marked on the take")
+        return done
+
+    def discard_last_take(self) -> None:
+        """The last recording's takes go to trash/ in the project folder (undoable)."""
+        if self.project is None or not self._last_takes:
+            self.say("No take to discard")
+            return
+        steps = [DiscardTake(self.folder, track_id, take_id)
+                 for track_id, take_id in self._last_takes]
+        if self.push(edits.Compound("Discard take", steps)):
+            self._last_takes = []
+            self.say("Last take moved to trash/ in the project folder (Undo brings it back)")
+
+    def calibrate_latency(self) -> None:
+        """Measure output 1 -> input 1 (patched together) on a worker; say the result."""
+        if self.engine is None:
+            return
+        engine = self.engine
+        result: list[str] = []
+
+        def run() -> None:
+            try:
+                result.append(f"Round trip measured: {engine.calibrate(0, 0)} frames")
+            except Exception as e:  # the engine says why (nothing came back, no device)
+                result.append(f"Calibration failed: {e}")
+
+        threading.Thread(target=run, name="glassroom-calibrate", daemon=True).start()
+        poll = QTimer(self)
+
+        def check() -> None:
+            if result:
+                poll.stop()
+                poll.deleteLater()
+                self.say(result[0])
+
+        poll.timeout.connect(check)
+        poll.start(50)
 
     def position(self) -> int:
         """Where the playhead is now: the last read, moved on by the clock while playing."""
@@ -785,13 +883,16 @@ class MainWindow(QMainWindow):
             self.transport.record_button.setChecked(False)
             self.say("Recording is not available in this version of the engine.")
             return
+        bars = 2 * self.project.meter_num * 60.0 / self.project.tempo
+        preroll = self.project.frames(bars) if self.count_in else 0
         try:
-            record(True)
+            record(True, preroll=preroll, count_in=True) if preroll else record(True)
         except Exception as e:  # the engine says why it cannot record (no input, ...)
             self.transport.record_button.setChecked(False)
             self.say(f"Cannot record: {e}")
             return
         self._recording = (self.position(), [t.id for t in armed])
+        self._last_takes = []
         if not self.playing():
             self.engine.play()
         self.say(f"Recording on {len(armed)} armed track{'s' if len(armed) != 1 else ''}")
