@@ -18,9 +18,14 @@ import soundfile as sf
 from test_engine_clock import wait_for
 from test_engine_offline import make_song, noise, render
 
+from app.engine import arena as A
 from app.engine.arena import Capacity
 from app.engine.backends import ClockBackend
+from app.engine.butler import Butler, make_schedule
+from app.engine.compile import compile_plan
 from app.engine.engine import Engine, PlanError, RecordedTake
+from app.engine.mixer import process_block
+from app.engine.recorder import RecordTarget
 from app.session.model import MonitorMode, Range, Track
 
 BLOCK = 128
@@ -269,3 +274,28 @@ def test_a_disk_that_falls_behind_marks_the_take_and_keeps_time(tmp_path):
         assert any("fell behind" in m for m in engine.messages)
     finally:
         engine.close()
+
+
+def test_xruns_are_marked_on_the_take_where_they_happened(tmp_path):
+    folder = tmp_path / "Song.glassroom"
+    project = song_project(folder)
+    voice = singer()
+    project.tracks.append(voice)
+    arena = A.Arena(Capacity(8, 4, 2))
+    mapping = compile_plan(project, arena, 0, 0)
+    butler = Butler(arena, 48000)
+    butler.set_schedule(make_schedule(project, folder, mapping.rings, set()))
+    butler.recorder.arm(folder, 48000, [RecordTarget(voice.id, voice.name, (0, 1))], 0)
+    inp, out = np.zeros((BLOCK, 2), np.float32), np.zeros((BLOCK, 2), np.float32)
+    arena.push_command(A.CMD_RECORD, 1.0)
+    arena.push_command(A.CMD_PLAY)
+    for block in range(120):
+        butler.service()
+        process_block(*arena.kernel_args(), inp, out, 1 if block in (60, 100) else 0, 0)
+    arena.push_command(A.CMD_RECORD, 0.0)
+    process_block(*arena.kernel_args(), inp, out, 0, 0)
+    butler.service()
+    (take,) = butler.recorder.finished()
+    roll = int(arena.fb[A.F_ROLL_FRAME])
+    assert take.xruns == [60 * BLOCK - roll, 100 * BLOCK - roll]
+    assert take.length == 120 * BLOCK - roll  # the record-off takes effect at a block start
