@@ -58,6 +58,9 @@ class ControlDispatcher:
         self.gesture_pause = gesture_pause
         self.clock = clock
         self.selected = ""
+        # (track id, path, held): a touch-sensing fader was taken or let go, for
+        # automation writing (EngineBinder.touch)
+        self.touch: Callable[[str, str, bool], None] | None = None
         self.applied = 0  # edits applied from the controller so far
         self._learning: tuple[str, str] | None = None
         self._on_learned: Callable[[MidiMapping], None] | None = None
@@ -229,6 +232,9 @@ class ControlDispatcher:
             else:
                 surface.touched.discard(action.strip)
                 self._end_gesture(fader)
+            track = surface.strips(project)[action.strip]
+            if track is not None and self.touch is not None:
+                self.touch(track.id, "fader_db", action.on)
         elif isinstance(action, Toggle):
             if action.what == "select":
                 self.selected = action.track_id

@@ -53,6 +53,7 @@ from app.ui.arrange.import_panel import ImportPanel
 from app.ui.arrange.view import ArrangeView
 from app.ui.arrange.waveforms import WaveformStore
 from app.ui.audio_settings import AudioSettingsDialog, engine_status
+from app.ui.automation_pass import pass_edit
 from app.ui.control_surface import ControlSurface
 from app.ui.transport import TransportBar
 from app.ui.undo import UndoMirror
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         self._last_fb_time = time.monotonic()
         self._locate: tuple[int, float] | None = None  # asked for, until the engine shows it
         self._shown = 0  # the playhead last shown, so it never steps back while rolling
+        self._previewing = False  # lanes show a pass being written
         self._recording: tuple[int, list[str]] | None = None  # start, armed track ids
         self._collect_until = 0.0  # look for finished takes until then
         self._last_takes: list[tuple[str, str]] = []  # (track id, take id) of the last record
@@ -730,10 +732,32 @@ class MainWindow(QMainWindow):
                                          or now - self._locate[1] > 0.5):
             self._locate = None
         self._follow_recording(fb, now)
+        self._follow_automation(fb)
         notes = getattr(self.engine, "messages", [])
         if len(notes) > self._notes_seen:
             self._notes_seen = len(notes)
             self.say(notes[-1][:1].upper() + notes[-1][1:])
+
+    def touch(self, track_id: str, path: str, on: bool) -> None:
+        """A strip control is held or let go (the mixer's, or a touch-sensing fader)."""
+        if self.binder is not None:
+            self.binder.touch(track_id, path, on)
+
+    def _follow_automation(self, fb: Feedback) -> None:
+        """Show the pass being written on its lanes; a finished pass is one undo step."""
+        preview = getattr(self.engine, "pass_preview", None)
+        if preview is None or self.project is None:
+            return
+        if not fb.playing:
+            for automation_pass in self.engine.finished_passes():
+                edit = pass_edit(self.project, automation_pass)
+                if edit is not None:
+                    self.push(edit)
+        shown = preview() if fb.playing or self._previewing else {}
+        if shown or self._previewing:
+            for row in self.arrange.automation_rows():
+                row.lane.show_provisional(shown.get((row.track.id, row.param)))
+        self._previewing = bool(shown)
 
     def _follow_recording(self, fb: Feedback, now: float) -> None:
         """Grow the clips being recorded; when takes finish, put them in the project."""
@@ -1039,6 +1063,7 @@ class MainWindow(QMainWindow):
             self.mixer = MixerWindow(self.project, self.undo, self.engine, folder=self.folder,
                                      poll=False, bind_engine=False)
             self.mixer.ctx.learn = self.midi_learn
+            self.mixer.ctx.touch = self.touch
         self.mixer.show()
         self.mixer.raise_()
         return self.mixer
@@ -1084,6 +1109,7 @@ class MainWindow(QMainWindow):
         if on and self.history is not None:
             surface = ControlSurface(self.history, client_name=client_name,
                                      mackie=self.mackie_action.isChecked(), parent=self)
+            surface.dispatcher.touch = self.touch
             try:
                 surface.start()
             except Exception as e:  # noqa: BLE001 (any failure to open MIDI is reported)

@@ -104,6 +104,7 @@ class AutomationLaneWidget(QWidget):
         self._drawn: list[AutomationPoint] = []
         self._shift_px = 0.0  # a range raise or lower being dragged, in pixels
         self._arrays: tuple | None = None  # the lane's points as arrays, while unchanged
+        self._provisional: tuple[np.ndarray, np.ndarray] | None = None  # a pass being written
         self.setFixedHeight(AUTOMATION_HEIGHT)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -185,6 +186,7 @@ class AutomationLaneWidget(QWidget):
             p.setFont(ui_font(8))
             p.drawText(QRectF(8, 0, w - 16, h), Qt.AlignmentFlag.AlignVCenter,
                        "Click to add a point · Ctrl+drag draws · drag selects a range")
+            self._paint_provisional(p)
             p.end()
             return
         first, last = self.scale.frame_at(-POINT_PX), self.scale.frame_at(w + POINT_PX)
@@ -212,7 +214,48 @@ class AutomationLaneWidget(QWidget):
                 p.drawRect(rect)
             else:
                 p.drawEllipse(rect)
+        self._paint_provisional(p)
         p.end()
+
+    # -- a pass being written -----------------------------------------------------------
+
+    def show_provisional(self, points: list[tuple[int, float]] | None) -> None:
+        """Draw the (frame, value) points of a pass being written over the lane, until
+        called with None (or nothing) when the pass has become the lane's points."""
+        if not points:
+            if self._provisional is not None:
+                self._provisional = None
+                self.update()
+            return
+        if self._provisional is not None and len(self._provisional[0]) == len(points):
+            return  # nothing new since the last feed
+        arr = np.asarray(points, dtype=np.float64)
+        self._provisional = (arr[:, 0], arr[:, 1])
+        self.update()
+
+    def provisional(self) -> list[tuple[int, float]]:
+        """The points of the pass being written that the lane shows."""
+        if self._provisional is None:
+            return []
+        return [(int(t), float(v)) for t, v in zip(*self._provisional, strict=True)]
+
+    def _paint_provisional(self, p: QPainter) -> None:
+        if self._provisional is None:
+            return
+        times, values = self._provisional
+        w = self.width()
+        i0 = max(0, int(np.searchsorted(times, self.scale.frame_at(0))) - 1)
+        i1 = min(len(times), int(np.searchsorted(times, self.scale.frame_at(w))) + 1)
+        step = max(1, (i1 - i0) // max(1, 2 * w))  # a few vertices per pixel at most
+        t, v = times[i0:i1:step], values[i0:i1:step]
+        if len(t) < 2:
+            return
+        usable = self.height() - 2 * MARGIN
+        ys = MARGIN + (1.0 - self.value_scale.to_units(v)) * usable
+        line = [QPointF(self.scale.x_of(float(a)), float(y)) for a, y in zip(t, ys, strict=True)]
+        p.setPen(QPen(QColor("#e8553e"), 2.0))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawPolyline(QPolygonF(line))
 
     def _paint_path(self, p: QPainter, lane: AutomationLane, i0: int, i1: int,
                     colour: QColor) -> None:

@@ -7,6 +7,13 @@ the project and calls `Engine.set_param`, which writes one number into the arena
 kernel glides to it within a block. Undo and redo arrive here the same way, so the
 engine always plays what the project says.
 
+Touch travels beside the edits: a Fader or Knob says `touched(True)` on mouse down and
+`touched(False)` on release; the strip calls `touch` here, and the binder calls
+`Engine.touch`, which sets the parameter's touch flag in the arena that the kernel reads
+each block (Touch, Latch and Trim write while it is set). A change that arrives without
+a touch (a wheel step, a typed value, a MIDI CC) counts as touched from that change
+until `NUDGE_SECONDS` pass without another.
+
 Live values (strip parameters, cue levels and pans, cue masters, the control room) go
 straight to the engine. Anything that changes structure (routing, inputs, tracks, cues,
 a send's pre/post) needs a new plan: with a project folder given, the binder reloads
@@ -32,6 +39,8 @@ from app.session.edits import (
 )
 from app.session.model import Project, get_path
 
+NUDGE_SECONDS = 0.5  # how long a change made without touch counts as held
+
 # Edits that change nothing the engine plays.
 _SILENT = (
     E.RenameTrack,
@@ -39,7 +48,6 @@ _SILENT = (
     E.RenameCue,
     E.RenameMarker,
     E.RenameClip,
-    SetAutomationMode,
     E.AddMidiMapping,
     E.RemoveMidiMapping,
 )
@@ -77,6 +85,8 @@ class EngineBinder(QObject):
         self._reload.setSingleShot(True)
         self._reload.setInterval(0)
         self._reload.timeout.connect(self.reload)
+        self._held: set[tuple[str, str, str]] = set()  # (cue id or "", track id, param)
+        self._nudged: dict[tuple[str, str, str], QTimer] = {}
         self._unsubscribe = once(history.subscribe(self._follow))
         self.destroyed.connect(self._unsubscribe)
 
@@ -100,7 +110,65 @@ class EngineBinder(QObject):
 
     def _follow(self, change: Change) -> None:
         if change.edit is not None and change.action in ("do", "undo", "redo"):
+            if change.action == "do":
+                self._nudge_all(change.edit)
             self.forward(change.edit)
+
+    # -- touch ----------------------------------------------------------------------
+
+    def touch(self, track_id: str, path: str, touched: bool) -> None:
+        """A strip control is held (True) or let go (False) by a hand or a touch fader."""
+        self._set_touch(("", track_id, path), touched)
+
+    def touch_cue(self, cue_id: str, track_id: str, param: str, touched: bool) -> None:
+        """A strip's "level_db" or "pan" control in a cue mix is held or let go."""
+        self._set_touch((cue_id, track_id, param), touched)
+
+    def _set_touch(self, key: tuple[str, str, str], touched: bool) -> None:
+        timer = self._nudged.pop(key, None)
+        if timer is not None:
+            timer.stop()
+            timer.deleteLater()
+        if touched:
+            self._held.add(key)
+        else:
+            self._held.discard(key)
+        self._engine_touch(key, touched)
+
+    def _engine_touch(self, key: tuple[str, str, str], touched: bool) -> None:
+        cue_id, track_id, param = key
+        try:
+            if cue_id:
+                self.engine.touch_cue_send(cue_id, track_id, param, touched)
+            else:
+                self.engine.touch(track_id, param, touched)
+        except PlanError:
+            pass  # not a live parameter, or not loaded yet: nothing there to write
+
+    def _nudge_all(self, edit: Edit) -> None:
+        if isinstance(edit, E.Compound):
+            for part in edit.edits:
+                self._nudge_all(part)
+        elif isinstance(edit, E.SetParam):
+            self._nudge(("", edit.track_id, edit.path))
+        elif isinstance(edit, E.SetCueSend):
+            for param, value in (("level_db", edit.level_db), ("pan", edit.pan)):
+                if value is not None:
+                    self._nudge((edit.cue_id, edit.track_id, param))
+
+    def _nudge(self, key: tuple[str, str, str]) -> None:
+        """A change without a touch: held from now until it rests for NUDGE_SECONDS."""
+        if key in self._held:
+            return
+        timer = self._nudged.get(key)
+        if timer is None:
+            timer = QTimer(self)
+            timer.setSingleShot(True)
+            timer.setInterval(round(NUDGE_SECONDS * 1000))
+            timer.timeout.connect(lambda k=key: self._set_touch(k, False))
+            self._nudged[key] = timer
+            self._engine_touch(key, True)
+        timer.start()
 
     def forward(self, edit: Edit) -> None:
         """Send what `edit` changed (as the project now has it) to the engine."""
@@ -133,5 +201,7 @@ class EngineBinder(QObject):
             self.engine.set_cue_master(cue.id, master_db=cue.master_db, click_db=cue.click_db)
         elif isinstance(edit, SetControlRoom):
             self.engine.set_control_room()
+        elif isinstance(edit, SetAutomationMode):
+            self._reload.start()  # the plan carries each strip's mode (no folder: no plan)
         elif not isinstance(edit, _SILENT):
             raise PlanError(f"{edit.label} changes the plan")

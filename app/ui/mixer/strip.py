@@ -68,6 +68,7 @@ class StripContext:
     open_eq: Callable[[str], None]  # open the EQ editor of a track id
     inputs: int = 8  # device input channels to offer
     learn: Callable[[str, str], None] | None = None  # MIDI learn for (track id, path)
+    touch: Callable[[str, str, bool], None] | None = None  # EngineBinder.touch
 
 
 def _db(v: float) -> str:
@@ -307,6 +308,7 @@ class ChannelStrip(QFrame):
         fader_row.setSpacing(2)
         self.fader = Fader()
         self.fader.pressed.connect(self.ctx.close_merge)
+        self.fader.touched.connect(lambda on: self._touch("fader_db", on))
         self.fader.moved.connect(lambda db: self._set("fader_db", db))
         self.fader.released.connect(self.ctx.close_merge)
         self.meter = Meter()
@@ -426,6 +428,7 @@ class ChannelStrip(QFrame):
               fmt: Callable[[float], str], path: str, **options: Any) -> Knob:
         knob = Knob(caption, low, high, default, fmt, **options)
         knob.pressed.connect(self.ctx.close_merge)
+        knob.touched.connect(lambda on: self._touch(path, on))
         knob.moved.connect(lambda v: self._set(path, v))
         knob.released.connect(self.ctx.close_merge)
         return knob
@@ -467,6 +470,10 @@ class ChannelStrip(QFrame):
             self.ctx.report(str(e))
             self.refresh()
             return False
+
+    def _touch(self, path: str, on: bool) -> None:
+        if self.ctx.touch is not None:
+            self.ctx.touch(self.track_id, path, on)
 
     def _set(self, path: str, value: Any, close: bool = False) -> None:
         if close:

@@ -3,6 +3,9 @@
 They know nothing about projects or the engine. A control reports a user's change with
 `moved(value)` while it happens and `released()` when the gesture ends (mouse up, a
 typed value, a double-click reset), so the owner can merge a drag into one undo step.
+Fader and Knob also say `touched(True)` when a hand takes them (mouse down, before any
+move) and `touched(False)` when it lets go: automation in Touch, Latch and Trim writes
+while a control is held. A wheel step cannot be held; the owner decides how long it counts.
 `set_value` never emits: the owner calls it to show the project's value.
 
 Meters are built for many instances at 30-60 Hz: `set_levels` only does arithmetic and
@@ -76,6 +79,7 @@ class Fader(QWidget):
     moved = Signal(float)
     pressed = Signal()
     released = Signal()
+    touched = Signal(bool)
 
     CAP_W, CAP_H = 26, 38
     LABEL_W = 18
@@ -127,6 +131,7 @@ class Fader(QWidget):
         if event.button() != Qt.MouseButton.LeftButton:
             return
         self.pressed.emit()
+        self.touched.emit(True)
         y = event.position().y()
         cap_y = self._y(fader_pos(self._db))
         if abs(y - cap_y) > self.CAP_H / 2:
@@ -147,6 +152,7 @@ class Fader(QWidget):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._drag is not None:
             self._drag = None
+            self.touched.emit(False)
             self.released.emit()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -400,6 +406,7 @@ class Knob(QWidget):
     moved = Signal(float)
     pressed = Signal()
     released = Signal()
+    touched = Signal(bool)
 
     SIZE = 26
 
@@ -477,6 +484,7 @@ class Knob(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton:
             self.pressed.emit()
+            self.touched.emit(True)
             self._drag = (event.position().y(), self._norm(self._value))
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -489,6 +497,7 @@ class Knob(QWidget):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._drag is not None:
             self._drag = None
+            self.touched.emit(False)
             self.released.emit()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802

@@ -155,6 +155,8 @@ class MixerWindow(QWidget):
         self._last_tick = time.monotonic()
         self.ctx = StripContext(project, self.history.apply, self.history.close_merge,
                                 self.report, self.open_eq, self._inputs())
+        if self.binder is not None:
+            self.ctx.touch = self.binder.touch
         self.cue_ctx = CueContext(project, self.history.apply, self.history.close_merge,
                                   self.report, self._listen, self._outputs, ask(self))
         self._build()
