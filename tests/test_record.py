@@ -272,6 +272,7 @@ def test_a_disk_that_falls_behind_marks_the_take_and_keeps_time(tmp_path):
         # Silence stood in for the lost frames, so the take still spans its time.
         assert 0 <= stopped.position - (take.position + take.length) <= 4 * BLOCK
         assert any("fell behind" in m for m in engine.messages)
+        assert engine.read_feedback().capture_lost >= 1 << 14
     finally:
         engine.close()
 

@@ -116,6 +116,8 @@ class Feedback:
     blocks: int = 0
     frames: int = 0  # frames the kernel has processed since the stream started
     roll_frame: int = 0  # value of `frames` when the last locate or play started rolling
+    take_span: tuple[int, int] = (0, -1)  # stream frames of the last take (-1: still going)
+    capture_lost: int = 0  # captured frames replaced by silence because the disk fell behind
     backend: str = ""
     fallback_reason: str | None = None
     sample_rate: int = 0
@@ -731,6 +733,8 @@ class Engine:
                 blocks=int(fb[A.F_BLOCKS]),
                 frames=int(fb[A.F_FRAMES]),
                 roll_frame=int(fb[A.F_ROLL_FRAME]),
+                take_span=(int(fb[A.F_REC_START]), int(fb[A.F_REC_STOP])),
+                capture_lost=self._butler.recorder.lost_frames,
                 backend=backend.name if backend is not None else "",
                 fallback_reason=self.fallback_reason,
                 sample_rate=backend.samplerate if backend is not None else 0,

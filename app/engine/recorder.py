@@ -204,6 +204,7 @@ class Recorder:
         self._refreshed = 0.0
         self._done: list[RecordedTake] = []
         self.halted = False  # a write failed: nothing more is recorded in this take
+        self.lost_frames = 0  # frames of all takes so far written as silence (overruns)
         self.errors: list[str] = []
 
     def arm(
@@ -273,6 +274,7 @@ class Recorder:
         if end - self._read > size - MARGIN:
             # The disk fell behind the ring: keep time with silence and say where.
             lost = end - (size - MARGIN) - self._read
+            self.lost_frames += lost
             if self._on_warning is not None:
                 self._on_warning(
                     f"the disk fell behind: {lost} frames of the take are silence (marked)"
