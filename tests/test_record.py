@@ -9,6 +9,7 @@ from and what was playing then.
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -300,3 +301,50 @@ def test_xruns_are_marked_on_the_take_where_they_happened(tmp_path):
     roll = int(arena.fb[A.F_ROLL_FRAME])
     assert take.xruns == [60 * BLOCK - roll, 100 * BLOCK - roll]
     assert take.length == 120 * BLOCK - roll  # the record-off takes effect at a block start
+
+
+@pytest.mark.parametrize(
+    ("mode", "armed", "stopped", "playing", "recording"),
+    [
+        # what is heard: "in" the input, "disk" the clip, "-" nothing
+        (MonitorMode.AUTO, True, "in", "disk", "in"),
+        (MonitorMode.AUTO, False, "-", "disk", "disk"),
+        (MonitorMode.INPUT, True, "in", "in", "in"),
+        (MonitorMode.OFF, True, "-", "disk", "disk"),
+    ],
+)
+def test_monitoring_modes_choose_input_or_disk(tmp_path, mode, armed, stopped, playing,
+                                               recording):
+    from test_engine_offline import wav_media
+
+    from app.engine.backends import OfflineBackend
+    from app.session import store
+    from app.session.model import Clip
+
+    folder = tmp_path / "Song.glassroom"
+    project = store.create_project(folder)
+    disk = wav_media(project, folder, "disk", np.full((96000, 1), 0.25, np.float32))
+    track = Track("Vox", armed=armed, monitor=mode)
+    track.input.channels = [0]
+    track.clips.append(Clip(disk.id, 0, 96000))
+    project.tracks.append(track)
+    arena = A.Arena(Capacity(8, 4, 2))
+    mapping = compile_plan(project, arena, 0, 0)
+    butler = Butler(arena, 48000)
+    butler.set_schedule(make_schedule(project, folder, mapping.rings, set()))
+    OfflineBackend(48000, BLOCK).settle(arena)
+    inp = np.full((BLOCK, 2), 0.5, np.float32)
+    out = np.zeros((BLOCK, 2), np.float32)
+
+    def heard() -> str:
+        for _ in range(40):  # past any ramp
+            butler.service()
+            process_block(*arena.kernel_args(), inp, out, 0, 0)
+        level = float(out[-1, 0]) / math.cos(math.pi / 4)
+        return {0.5: "in", 0.25: "disk", 0.0: "-"}[round(level, 4)]
+
+    assert heard() == stopped
+    arena.push_command(A.CMD_PLAY)
+    assert heard() == playing
+    arena.push_command(A.CMD_RECORD, 1.0)
+    assert heard() == recording
