@@ -185,7 +185,8 @@ L_CONVERT = 4  # how a lane value becomes the stored number: CONVERT_*
 L_FIRST = 5  # first row in plan_points
 L_COUNT = 6  # points
 L_MODE = 7  # how the strip plays and writes the lane: MODE_*
-PLAN_LANE = 8
+L_HINT = 8  # kernel: plan_points row the lane was last read at (the next read looks there)
+PLAN_LANE = 10
 CONVERT_RAW, CONVERT_GAIN, CONVERT_FLAG, CONVERT_POLARITY = 0, 1, 2, 3
 MODE_READ, MODE_TOUCH, MODE_LATCH, MODE_WRITE, MODE_TRIM = 0, 1, 2, 3, 4
 
@@ -356,6 +357,8 @@ AF_PREV_AT = 9  # kernel: timeline frame the last block ended on (-1 none)
 AF_REC_AT = 10  # kernel: frame of the last record written
 AF_REC_VALUE = 11  # kernel: ...and its value
 AF_WAS_TOUCHED = 12  # kernel: AF_TOUCH as seen in the last block
+AF_UI_SEEN = 13  # kernel: the AF_UI last converted...
+AF_UI_LANE = 14  # ...and it in the lane's unit (a log10 saved per block)
 AUTO_FIELDS = 16
 AR_KEY, AR_FRAME, AR_VALUE, AR_FLAGS = 0, 1, 2, 3
 REC_START, REC_END = 1.0, 2.0  # AR_FLAGS: first and last record of a written segment
@@ -466,6 +469,7 @@ class Arena:
         self.plan_points = np.zeros((2, capacity.points, 3))
         self.auto = np.zeros((1 + auto_params(s, c) + AUTO_RING, AUTO_FIELDS))
         self.auto[1 : 1 + auto_params(s, c), AF_PREV_AT] = -1.0
+        self.auto[1 : 1 + auto_params(s, c), AF_UI_SEEN] = math.nan
         self.ring_ctl[R_READY_GEN] = -1
         self._init_defaults()
         self.table = np.array([getattr(self, name).ctypes.data for name in ARRAYS], np.int64)

@@ -39,7 +39,6 @@ from app.dsp.biquad import (
 from app.dsp.click import click_render
 from app.dsp.delay import delay_init, delay_process
 from app.dsp.dynamics import GATE_HOLD_MS, GATE_HYSTERESIS_DB, gate_reset
-from app.dsp.gain import db_to_gain
 from app.dsp.loudness import loudness_process, loudness_reset
 from app.dsp.pan import balance_gains, pan_gains
 from app.dsp.reverb import reverb_init, reverb_process
@@ -165,6 +164,7 @@ from app.engine.arena import (
 
 CAPTURE_CARRY = 8192  # capture frames the kernel carries to a new arena itself
 CALIBRATION_LEVEL = 0.5  # the loopback calibration's impulse
+LN10_OVER_20 = math.log(10.0) / 20.0
 LIMIT_CEILING = 0.891  # -1 dBFS: the cue safety limiter never lets a peak past this
 LIMIT_RELEASE = 0.9995  # per-sample recovery of the limiter gain (about 40 ms at 48 kHz)
 REVERB_ROOM = 0.6
@@ -682,9 +682,12 @@ def lane_value(points, first, count, t):
 
 @njit(nogil=True, cache=True)
 def _to_store(v, conv):
-    """A lane value (dB, 0/1, raw) as the number the parameter store holds."""
+    """A lane value (dB, 0/1, raw) as the number the parameter store holds (levels as
+    db_to_gain does, through exp: half the cost of pow, for hundreds of lanes a block)."""
     if conv == A.CONVERT_GAIN:
-        return db_to_gain(v)
+        if not v > -120.0:
+            return 0.0
+        return math.exp(min(v, 48.0) * LN10_OVER_20)
     if conv == A.CONVERT_FLAG:
         return 1.0 if v >= 0.5 else 0.0
     if conv == A.CONVERT_POLARITY:
@@ -724,13 +727,14 @@ def _close_segment(auto, key, st):
 
 
 @njit(nogil=True, cache=True)
-def _record_value(auto, key, st, t, n, out, cur):
+def _record_value(auto, key, st, t, n, out, reached, conv):
     """Note this block's value of a parameter being written: a segment starts with the
     value reached before the block; then a record wherever the value changed, plus the
     last unchanged one before it, so straight lines between records retrace the ride."""
     if st[A.AF_WRITING] == 0.0 or t - st[A.AF_PREV_AT] != n:
         if st[A.AF_WRITING] != 0.0:
             _close_segment(auto, key, st)  # a locate or a loop wrap: a new segment
+        cur = _to_lane(reached, conv)
         _emit(auto, key, t - n, cur, A.REC_START)
         st[A.AF_WRITING] = 1.0
         st[A.AF_REC_AT] = t - n
@@ -742,6 +746,38 @@ def _record_value(auto, key, st, t, n, out, cur):
         _emit(auto, key, t, out, 0.0)
         st[A.AF_REC_AT] = t
         st[A.AF_REC_VALUE] = out
+
+
+@njit(nogil=True, cache=True)
+def _lane_at(points, lane, t):
+    """`lane_value` of a plan lane, looking first where the last block read it (a lane
+    playing forward stays in that segment or moves to the next): one or two rows of
+    points to touch instead of a whole binary search's, which matters with hundreds
+    of lanes. The kernel keeps that row in lane[L_HINT]."""
+    first = lane[A.L_FIRST]
+    last = first + lane[A.L_COUNT] - 1
+    if t <= points[first, 0]:
+        return points[first, 1]
+    if t >= points[last, 0]:
+        return points[last, 1]
+    lo = lane[A.L_HINT]
+    if not (first <= lo < last and points[lo, 0] <= t < points[lo + 1, 0]):
+        lo += 1
+        if not (first <= lo < last and points[lo, 0] <= t < points[lo + 1, 0]):
+            lo = first
+            hi = last
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if points[mid, 0] <= t:
+                    lo = mid
+                else:
+                    hi = mid
+    lane[A.L_HINT] = lo
+    hi = lo + 1
+    if points[lo, 2] != 0.0 or points[hi, 0] == points[lo, 0]:
+        return points[lo, 1]
+    x = (t - points[lo, 0]) / (points[hi, 0] - points[lo, 0])
+    return points[lo, 1] + x * (points[hi, 1] - points[lo, 1])
 
 
 @njit(nogil=True, cache=True)
@@ -761,13 +797,22 @@ def _automate(lanes, points, count, t, n, strip_p, cue_p, auto, glide_frames):
         mode = lane[A.L_MODE]
         s = lane[A.L_STRIP]
         off = lane[A.L_OFFSET]
+        c = lane[A.L_CUE]
         on_cue = lane[A.L_ON_CUE] != 0
+        if mode == A.MODE_READ and t >= 0:
+            # Reading touches nothing but the lane and the target: the common case, and
+            # the cheap one (a row of `auto` per parameter would cost a cache miss each).
+            if lane[A.L_COUNT] > 0:
+                v = _to_store(_lane_at(points, lane, float(t)), conv)
+                if on_cue:
+                    cue_p[TARGET, c, s, off] = v
+                else:
+                    strip_p[TARGET, s, off] = v
+            continue
         if on_cue:
-            key = strips * A.PARAMS_PER_STRIP + (lane[A.L_CUE] * strips + s) * A.CUE_PARAMS + off
-            cur = _to_lane(cue_p[CUR, lane[A.L_CUE], s, off], conv)
+            key = strips * A.PARAMS_PER_STRIP + (c * strips + s) * A.CUE_PARAMS + off
         else:
             key = s * A.PARAMS_PER_STRIP + off
-            cur = _to_lane(strip_p[CUR, s, off], conv)
         st = auto[1 + key]
         if t < 0:
             if st[A.AF_WRITING] != 0.0:
@@ -778,59 +823,65 @@ def _automate(lanes, points, count, t, n, strip_p, cue_p, auto, glide_frames):
             st[A.AF_PREV_AT] = -1.0
             continue
         has_lane = lane[A.L_COUNT] > 0
-        lane_v = lane_value(points, lane[A.L_FIRST], lane[A.L_COUNT], float(t)) if has_lane else 0.0
+        lane_v = _lane_at(points, lane, float(t)) if has_lane else 0.0
         touched = st[A.AF_TOUCH] != 0.0
-        ui = st[A.AF_UI]
-        moved = ui == ui  # NaN until the control moves after a touch
-        ui_v = _to_lane(ui, conv) if moved else 0.0
-        if touched and st[A.AF_WAS_TOUCHED] == 0.0:
-            st[A.AF_HELD] = cur
         out = lane_v
         drive = has_lane
         writing = False
-        if mode == A.MODE_TOUCH or (mode == A.MODE_TRIM and has_lane):
-            if touched:
-                if mode == A.MODE_TOUCH:
+        if mode != A.MODE_READ:
+            # The value the kernel reached before this block (converted where needed).
+            reached = cue_p[CUR, c, s, off] if on_cue else strip_p[CUR, s, off]
+            ui = st[A.AF_UI]
+            moved = ui == ui  # NaN until the control moves after a touch
+            if moved and ui != st[A.AF_UI_SEEN]:
+                st[A.AF_UI_SEEN] = ui
+                st[A.AF_UI_LANE] = _to_lane(ui, conv)
+            ui_v = st[A.AF_UI_LANE]
+            if touched and st[A.AF_WAS_TOUCHED] == 0.0:
+                st[A.AF_HELD] = _to_lane(reached, conv)
+            if mode == A.MODE_TOUCH or (mode == A.MODE_TRIM and has_lane):
+                if touched:
+                    if mode == A.MODE_TOUCH:
+                        out = ui_v if moved else st[A.AF_HELD]
+                        st[A.AF_FROM] = out
+                    else:
+                        offset = ui_v - _to_lane(st[A.AF_REF], conv) if moved else 0.0
+                        out = lane_v + offset
+                        st[A.AF_FROM] = offset
+                    st[A.AF_GLIDE] = glide_frames
+                    drive = writing = True
+                elif st[A.AF_GLIDE] > 0.0:
+                    left = max(st[A.AF_GLIDE] - n, 0.0)
+                    k = left / glide_frames
+                    start = st[A.AF_FROM]
+                    if mode == A.MODE_TRIM:
+                        out = lane_v + start * k
+                    else:
+                        out = lane_v + (start - lane_v) * k if has_lane else start
+                    st[A.AF_GLIDE] = left
+                    drive = writing = True
+            elif mode == A.MODE_LATCH:
+                if touched:
+                    st[A.AF_LATCHED] = 1.0
+                if st[A.AF_LATCHED] != 0.0:
                     out = ui_v if moved else st[A.AF_HELD]
-                    st[A.AF_FROM] = out
+                    drive = writing = True
+            elif mode == A.MODE_WRITE:
+                if touched or moved:
+                    out = ui_v if moved else st[A.AF_HELD]
                 else:
-                    offset = ui_v - _to_lane(st[A.AF_REF], conv) if moved else 0.0
-                    out = lane_v + offset
-                    st[A.AF_FROM] = offset
-                st[A.AF_GLIDE] = glide_frames
+                    out = _to_lane(reached, conv)
                 drive = writing = True
-            elif st[A.AF_GLIDE] > 0.0:
-                left = max(st[A.AF_GLIDE] - n, 0.0)
-                k = left / glide_frames
-                start = st[A.AF_FROM]
-                if mode == A.MODE_TRIM:
-                    out = lane_v + start * k
-                else:
-                    out = lane_v + (start - lane_v) * k if has_lane else start
-                st[A.AF_GLIDE] = left
-                drive = writing = True
-        elif mode == A.MODE_LATCH:
-            if touched:
-                st[A.AF_LATCHED] = 1.0
-            if st[A.AF_LATCHED] != 0.0:
-                out = ui_v if moved else st[A.AF_HELD]
-                drive = writing = True
-        elif mode == A.MODE_WRITE:
-            if touched or moved:
-                out = ui_v if moved else st[A.AF_HELD]
-            else:
-                out = cur
-            drive = writing = True
+            if writing:
+                _record_value(auto, key, st, float(t), n, out, reached, conv)
         if drive:
             v = _to_store(out, conv)
             if on_cue:
-                cue_p[TARGET, lane[A.L_CUE], s, off] = v
+                cue_p[TARGET, c, s, off] = v
             else:
                 strip_p[TARGET, s, off] = v
             st[A.AF_OUT] = out
-        if writing:
-            _record_value(auto, key, st, float(t), n, out, cur)
-        elif st[A.AF_WRITING] != 0.0:
+        if not writing and st[A.AF_WRITING] != 0.0:
             _close_segment(auto, key, st)
         st[A.AF_PREV_AT] = t
         st[A.AF_WAS_TOUCHED] = 1.0 if touched else 0.0
