@@ -488,7 +488,11 @@ class Engine:
                 raise PlanError("no project is loaded")
             s = self._strip(track_id)
             strip = self._project.track(track_id).strip
-            offset, number = param_target(strip, path, get_path(strip, path))
+            try:
+                value = get_path(strip, path)
+            except KeyError:
+                raise PlanError(f"{path!r} is not a live strip parameter") from None
+            offset, number = param_target(strip, path, value)
             arena = self._root.arena
             _touch_row(arena.auto[1 + auto_key(arena, s, offset)], touched, number)
 

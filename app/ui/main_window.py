@@ -751,7 +751,8 @@ class MainWindow(QMainWindow):
         if not fb.playing:
             for automation_pass in self.engine.finished_passes():
                 edit = pass_edit(self.project, automation_pass)
-                if edit is not None:
+                if edit is not None and self.undo is not None:
+                    self.undo.close_merge()  # its own step, never merged into the ride's
                     self.push(edit)
         shown = preview() if fb.playing or self._previewing else {}
         if shown or self._previewing:

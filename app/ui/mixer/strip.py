@@ -404,14 +404,14 @@ class ChannelStrip(QFrame):
         self._showing_lanes = True
         for lane in lanes:
             value = lane_value(lane, frame)
-            if lane.param == "fader_db":
+            if lane.param == "fader_db" and not self.fader.held:  # a held one writes
                 self.fader.set_value(value)
                 self.db_field.set_value(value)
-            elif lane.param == "pan":
+            elif lane.param == "pan" and not self.pan.held:
                 self.pan.set_value(value)
-            elif lane.param == "trim_db":
+            elif lane.param == "trim_db" and not self.trim.held:
                 self.trim.set_value(value)
-            elif lane.param == "drive_db":
+            elif lane.param == "drive_db" and not self.drive.held:
                 self.drive.set_value(value)
             elif lane.param == "mute":
                 self.mute.setChecked(value >= 0.5)

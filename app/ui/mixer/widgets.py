@@ -149,6 +149,11 @@ class Fader(QWidget):
         dy = event.position().y() - start_y
         self._change(fader_db(start_pos - dy * scale / max(1, bottom - top)))
 
+    @property
+    def held(self) -> bool:
+        """A hand (the mouse) is on the control now."""
+        return self._drag is not None
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._drag is not None:
             self._drag = None
@@ -493,6 +498,11 @@ class Knob(QWidget):
         start_y, start = self._drag
         scale = 0.1 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1.0
         self._change(self._denorm(start - (event.position().y() - start_y) * scale / 150.0))
+
+    @property
+    def held(self) -> bool:
+        """A hand (the mouse) is on the control now."""
+        return self._drag is not None
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._drag is not None:
