@@ -98,3 +98,28 @@ def test_calibration_without_a_connection_says_so(device):
     # Output 1 is patched to input 1 only: nothing reaches input 2.
     with pytest.raises(DeviceError, match="nothing came back on input 2"):
         engine.calibrate(0, 1)
+
+
+def test_loop_recording_three_passes_through_the_device(tmp_path, device):
+    engine, period = device
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [click_track(30000, every=1700)])
+    project.tracks.append(singer("Looped"))
+    expected = render(engine, project, folder, 30000)
+    before = engine.read_feedback()
+    engine.load(project, folder)
+    engine.set_loop(True, 4000, 16000)
+    engine.locate(4000)
+    engine.record(True)
+    engine.play()
+    assert engine.wait_commands()
+    fb = wait_for(engine, lambda f: f.roll_frame > before.frames and f.frames > f.roll_frame)
+    wait_for(engine, lambda f: f.frames > fb.roll_frame + 3 * 12000 + 8 * period)
+    engine.record(False)
+    engine.stop()
+    takes = collect(engine, 3)
+    for take in takes[:3]:
+        assert (take.position, take.length) == (4000, 12000)
+        np.testing.assert_array_equal(read_take(folder, take), expected[4000:16000])
+    assert all(t.position == 4000 for t in takes[3:])
+    engine.set_loop(False, 4000, 16000)
