@@ -22,6 +22,8 @@ from app.session.model import (
     AutomationMode,
     AutomationPoint,
     Clip,
+    CueMix,
+    CueSend,
     MediaFile,
     Project,
     Track,
@@ -221,4 +223,28 @@ def test_a_full_ring_drops_records_and_counts_them(folder):
                   np.float32), 0, 0)
     assert rig.arena.auto[0, A.AH_WRITE] == before
     assert rig.arena.auto[0, A.AH_LOST] >= 1
+    rig.close()
+
+
+def test_a_cue_send_level_is_written_under_its_own_lane(folder):
+    project = song(folder, AutomationMode.LATCH, [])
+    track = project.tracks[0]
+    cue = CueMix("Booth", output=2, sends={track.id: CueSend(-6.0)})
+    project.cues.append(cue)
+    param = f"cue.{cue.id}.level_db"
+    track.automation.append(AutomationLane(param, [AutomationPoint(0, -6.0)]))
+    rig = Rig(project, folder)
+    c = rig.map.cues[cue.id]
+    row = rig.arena.auto[1 + auto_key(rig.arena, rig.strip, A.C_LEVEL, c)]
+    rig.run(5)
+    row[A.AF_UI] = math.nan
+    row[A.AF_TOUCH] = 1.0
+    row[A.AF_UI] = db_to_gain(-20.0)
+    rig.run(5)
+    assert rig.arena.cue_p[A.CUR, c, rig.strip, A.C_LEVEL] == pytest.approx(db_to_gain(-20.0))
+    rig.stop()
+    writes = {w.param: w for w in rig.collector.finished().writes}
+    assert set(writes) == {param}  # the fader lane was not touched: nothing written there
+    assert writes[param].points[0][1] == pytest.approx(-6.0)
+    assert writes[param].points[-1][1] == pytest.approx(-20.0)
     rig.close()

@@ -10,12 +10,17 @@ Ownership decides who may write what, which is how the sides stay lock-free:
 - UI (any Python thread through the Engine): parameter targets (`strip_p[TARGET]`,
   `cue_p[TARGET]`, `cuehead_p[TARGET]`, `cr_p[TARGET]`), the idle plan slot
   (`plan_*`, including automation lanes and points), the `ctl` array (plan index,
-  command write counter, meter and loudness reset counters) and the command records
-  ahead of the write counter.
+  command write counter, meter and loudness reset counters), the command records
+  ahead of the write counter, and each automatable parameter's touch flag, control
+  value and touch reference in `auto` (AF_TOUCH, AF_UI, AF_REF).
 - kernel: the `CUR` half of the parameter arrays (smoothed values), `fb` (transport,
   loop mapping, take marks and counters), `meters`, `dsp_state`, `fx_state`,
   `room_state`, the loudness and true-peak state, `capture`, `bus_acc`, `cue_acc`,
-  `scratch`; and, while rolling, the targets that automation lanes drive.
+  `scratch`; while rolling, the targets that automation lanes drive; the rest of
+  each parameter's `auto` row (what it writes) and the automation capture ring at the
+  end of `auto` up to its write counter, whose records the Engine's collector thread
+  takes (moving the read counter, AH_READ).
+- a lane's L_HINT in the plan slot in use: the kernel notes where it read the lane.
 - butler: the playback rings and `ring_ctl` (written counter, ready generation).
 
 The kernel also copies every device input into `capture` (frame k of the stream at
