@@ -348,3 +348,33 @@ def test_monitoring_modes_choose_input_or_disk(tmp_path, mode, armed, stopped, p
     assert heard() == playing
     arena.push_command(A.CMD_RECORD, 1.0)
     assert heard() == recording
+
+
+def test_sixteen_inputs_record_at_once(tmp_path):
+    def source(inp: np.ndarray, frame: int) -> None:
+        k = ramp(np.arange(frame, frame + inp.shape[0]))
+        for ch in range(inp.shape[1]):
+            inp[:, ch] = k * (1 + ch) / 16
+
+    engine = Engine()
+    engine.open(ClockBackend(48000, BLOCK, inputs=16, source=source))
+    try:
+        folder = tmp_path / "Song.glassroom"
+        project = song_project(folder)
+        tracks = [singer(f"In {ch + 1}", [ch]) for ch in range(16)]
+        project.tracks += tracks
+        engine.load(project, folder)
+        engine.record(True)
+        engine.play()
+        fb = wait_for(engine, lambda f: f.recording and f.roll_frame > 0 and f.position > 9600)
+        engine.record(False)
+        engine.stop()
+        takes = {t.track_id: t for t in collect(engine, 16)}
+        for ch, track in enumerate(tracks):
+            take = takes[track.id]
+            heard = fb.roll_frame + take.position + np.arange(take.length) + BLOCK
+            np.testing.assert_array_equal(
+                read_take(folder, take)[:, 0], (ramp(heard) * (1 + ch) / 16).astype(np.float32)
+            )
+    finally:
+        engine.close()

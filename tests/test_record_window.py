@@ -113,3 +113,7 @@ def test_a_recorded_take_is_discarded_into_trash_and_undo_brings_it_back(window,
     assert sf.info(folder / media.path).frames == media.frames
     window.discard_last_take()
     assert "No take to discard" in window.statusBar().currentMessage()
+    # Undoing the recording itself takes its clip and take away; the file stays.
+    window.undo.stack.undo()
+    assert track.clips == [] and track.takes.takes == []
+    assert (folder / media.path).exists()
