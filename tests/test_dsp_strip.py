@@ -195,3 +195,24 @@ def test_drive_is_the_reference_on_both_channels():
     dr.drive_process(ref[:, 1], 1000, 3.0, 12.0)
     sp.drive_stereo(got, 1000, 3.0, 12.0)
     assert np.array_equal(got, ref)
+
+
+def test_gate_and_compressor_in_one_pass_equal_the_two_in_turn():
+    t = np.arange(48000) / FS
+    x = np.where((t % 0.2) < 0.08, 0.7, 0.002)[:, None] * np.sin(2 * np.pi * 150 * t)[:, None]
+    x = x * np.array([1.0, -0.8])
+    settings, _ = _gate_settings()
+    gate = np.concatenate([np.zeros(4), settings])
+    comp = np.zeros(sp.COMP_STEREO_STATE)
+    st = np.concatenate([np.zeros(4), settings, np.zeros(sp.COMP_STEREO_STATE)])
+    comp_at = 4 + sp.GATE_SETTINGS
+    a, b = x.copy(), x.copy()
+    args = (FS, -24.0, 4.0, 6.0, 10.0, 120.0, 3.0)
+    for i, n in _cuts(len(x), (128, 5, 256)):
+        sp.gate_stereo(gate, 0, a[i : i + n], n, 4)
+        sp.comp_stereo(comp, 0, a[i : i + n], n, *args)
+        sp.gate_comp_stereo(st, 0, 4, comp_at, b[i : i + n], n, *args)
+    assert np.array_equal(a, b)
+    assert np.array_equal(st[:4], gate[:4])
+    assert np.array_equal(st[comp_at:], comp)
+    assert comp[2] > 3.0  # it did compress

@@ -20,6 +20,7 @@ which is what lets a whole console's strips fit in a fraction of a block:
   with a per-frame peak detector and the gain ramped linearly between control points,
   as hardware consoles do. The control phase carries across blocks, so the result does
   not depend on how the stream is cut into blocks.
+- `gate_comp_stereo`: the two above in one pass, with the same result.
 - `drive_stereo`: `drive_process` on both channels in one pass.
 """
 
@@ -253,32 +254,17 @@ def comp_stereo_reset(state: np.ndarray) -> None:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
-def comp_stereo(
-    st: np.ndarray,
-    at: int,
-    x: np.ndarray,
-    n: int,
-    fs: float,
-    threshold_db: float,
-    ratio: float,
-    knee_db: float,
-    attack_ms: float,
-    release_ms: float,
-    makeup_db: float,
-) -> None:
-    """Compress x[:n, 0:2] in place; its state (see above) is st[at:at + COMP_STEREO_STATE].
-
-    Same static curve, detector and attack/release law as `dynamics.comp_process`, with
-    the gain computed every CONTROL_FRAMES frames from the detector at that frame and
-    ramped linearly to it over the following CONTROL_FRAMES frames.
-    """
+def _dynamics(st, at, gate_at, settings_at, x, n, fs, threshold_db, ratio, knee_db, attack_ms,
+              release_ms, makeup_db):
+    """The compressor, preceded in the same loop by the gate when gate_at >= 0."""
+    gated = gate_at >= 0
     fs = clamp_rate(sanitize(fs, 48000.0))
     thr = clamp(sanitize(threshold_db, -18.0), -80.0, 0.0)
     ratio = clamp(sanitize(ratio, 4.0), 1.0, 100.0)
     knee = clamp(sanitize(knee_db, 0.0), 0.0, 48.0)
     makeup = clamp(sanitize(makeup_db, 0.0), -48.0, 48.0)
     rel = _pole(release_ms, fs)
-    att = _pole(attack_ms, fs) ** CONTROL_FRAMES
+    att = _pole(attack_ms, fs / CONTROL_FRAMES)  # the attack pole over a control period
     # Under the knee's lower edge the curve is flat: no log needed to know that.
     quiet = math.exp((thr - 0.5 * knee) / DB_PER_NEPER)
     env = st[at]
@@ -287,6 +273,17 @@ def comp_stereo(
     step = st[at + 4]
     phase = int(st[at + 5])
     gr_max = 0.0
+    s = max(settings_at, 0)
+    open_lvl = st[s]
+    close_lvl = st[s + 1]
+    floor = st[s + 2]
+    g_att = st[s + 3]
+    g_rel = st[s + 4]
+    hold_frames = st[s + 5]
+    q = max(gate_at, 0)
+    gg = clamp(st[q], 0.0, 1.0)
+    is_open = st[q + 1] > 0.5
+    hold = st[q + 2]
     i = 0
     while i < n:
         if phase <= 0:
@@ -306,11 +303,32 @@ def comp_stereo(
             gr_max = gr
         run = min(phase, n - i)
         for j in range(i, i + run):
-            p = max(abs(x[j, 0]), abs(x[j, 1]))
+            xl = x[j, 0]
+            xr = x[j, 1]
+            p = max(abs(xl), abs(xr))
+            if gated:
+                # gate_stereo, frame for frame
+                if p > open_lvl:
+                    is_open = True
+                    hold = hold_frames
+                elif is_open:
+                    if p > close_lvl:
+                        hold = hold_frames
+                    elif hold > 0.0:
+                        hold -= 1.0
+                    else:
+                        is_open = False
+                if is_open:
+                    gg = 1.0 + (gg - 1.0) * g_att
+                else:
+                    gg = floor + (gg - floor) * g_rel
+                xl *= gg
+                xr *= gg
+                p *= gg  # the gated peak: rounding is monotonic, so exactly max(|xl|, |xr|)
             env = p if p > env else env * rel
             g += step
-            x[j, 0] *= g
-            x[j, 1] *= g
+            x[j, 0] = xl * g
+            x[j, 1] = xr * g
         if env < DENORMAL_FLOOR:
             env = 0.0
         phase -= run
@@ -321,6 +339,56 @@ def comp_stereo(
     st[at + 3] = g
     st[at + 4] = step
     st[at + 5] = phase
+    if gated:
+        st[q] = gg
+        st[q + 1] = 1.0 if is_open else 0.0
+        st[q + 2] = hold
+        st[q + 3] = -20.0 * math.log10(max(gg, 1e-6))
+
+
+@njit(nogil=True, cache=True, fastmath=False)
+def comp_stereo(
+    st: np.ndarray,
+    at: int,
+    x: np.ndarray,
+    n: int,
+    fs: float,
+    threshold_db: float,
+    ratio: float,
+    knee_db: float,
+    attack_ms: float,
+    release_ms: float,
+    makeup_db: float,
+) -> None:
+    """Compress x[:n, 0:2] in place; its state (see above) is st[at:at + COMP_STEREO_STATE].
+
+    Same static curve, detector and attack/release law as `dynamics.comp_process`, with
+    the gain computed every CONTROL_FRAMES frames from the detector at that frame and
+    ramped linearly to it over the following CONTROL_FRAMES frames.
+    """
+    _dynamics(st, at, -1, -1, x, n, fs, threshold_db, ratio, knee_db, attack_ms, release_ms,
+              makeup_db)
+
+
+@njit(nogil=True, cache=True, fastmath=False)
+def gate_comp_stereo(
+    st: np.ndarray,
+    gate_at: int,
+    settings_at: int,
+    at: int,
+    x: np.ndarray,
+    n: int,
+    fs: float,
+    threshold_db: float,
+    ratio: float,
+    knee_db: float,
+    attack_ms: float,
+    release_ms: float,
+    makeup_db: float,
+) -> None:
+    """`gate_stereo` then `comp_stereo` (same arguments) in one pass over x, same result."""
+    _dynamics(st, at, gate_at, settings_at, x, n, fs, threshold_db, ratio, knee_db, attack_ms,
+              release_ms, makeup_db)
 
 
 @njit(nogil=True, cache=True, fastmath=False)
