@@ -49,6 +49,7 @@ from app.dsp.strip import (
     comp_stereo,
     comp_stereo_reset,
     drive_stereo,
+    gate_comp_stereo,
     gate_settings,
     gate_stereo,
 )
@@ -972,13 +973,29 @@ def _strip_dsp(st, tgt, cur, x, n, fs):
             count += 1
     biquads_stereo(x, n, st, count, r0, r1, r2, r3, r4, A.FL_COEFS, A.FL_STATE)
     reduction = 0.0
-    if tgt[A.P_GATE_ON] != 0.0:
+    gate_on = tgt[A.P_GATE_ON] != 0.0
+    comp_on = tgt[A.P_COMP_ON] != 0.0
+    if gate_on:
         _gate_settings(st, tgt, fs)
+    if gate_on and comp_on:
+        gate_comp_stereo(
+            st,
+            A.DS_GATE,
+            DS_GATE_SETTINGS,
+            DS_COMP_STEREO,
+            x,
+            n,
+            fs,
+            tgt[A.P_COMP_THRESHOLD_DB],
+            tgt[A.P_COMP_RATIO],
+            tgt[A.P_COMP_KNEE_DB],
+            tgt[A.P_COMP_ATTACK_MS],
+            tgt[A.P_COMP_RELEASE_MS],
+            tgt[A.P_COMP_MAKEUP_DB],
+        )
+    elif gate_on:
         gate_stereo(st, A.DS_GATE, x, n, DS_GATE_SETTINGS)
-        reduction += st[A.DS_GATE + 3]
-    elif st[A.DS_GATE] != 0.0 or st[A.DS_GATE + 1] != 0.0 or st[A.DS_GATE + 2] != 0.0:
-        gate_reset(st[A.DS_GATE : A.DS_GATE + 4])
-    if tgt[A.P_COMP_ON] != 0.0:
+    elif comp_on:
         comp_stereo(
             st,
             DS_COMP_STEREO,
@@ -992,6 +1009,11 @@ def _strip_dsp(st, tgt, cur, x, n, fs):
             tgt[A.P_COMP_RELEASE_MS],
             tgt[A.P_COMP_MAKEUP_DB],
         )
+    if gate_on:
+        reduction += st[A.DS_GATE + 3]
+    elif st[A.DS_GATE] != 0.0 or st[A.DS_GATE + 1] != 0.0 or st[A.DS_GATE + 2] != 0.0:
+        gate_reset(st[A.DS_GATE : A.DS_GATE + 4])
+    if comp_on:
         reduction += st[DS_COMP_STEREO + 2]
     elif st[DS_COMP_STEREO + 3] != 0.0:
         comp_stereo_reset(st[DS_COMP_STEREO : DS_COMP_STEREO + COMP_STEREO_STATE])
