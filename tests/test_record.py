@@ -243,7 +243,7 @@ def test_refusals_change_nothing(tmp_path, studio):
     project.punch = Range(10**9, 10**9 + 100, True)
     refused("outside the session")
     with pytest.raises(PlanError, match="outside"):
-        engine.set_punch(True, 10**9, 10**9 + 100)
+        engine.check_punch(10**9, 10**9 + 100)
     project.punch = Range()
     silent.input.channels = [9]
     refused("device has 4")

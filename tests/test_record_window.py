@@ -117,3 +117,24 @@ def test_a_recorded_take_is_discarded_into_trash_and_undo_brings_it_back(window,
     window.undo.stack.undo()
     assert track.clips == [] and track.takes.takes == []
     assert (folder / media.path).exists()
+
+
+def test_a_punch_outside_the_session_is_refused_and_nothing_changes(window, tmp_path):
+    from app.session.model import Clip, MediaFile, Range
+
+    folder = tmp_path / "Song.glassroom"
+    project = store.create_project(folder)
+    sf.write(folder / "audio" / "a.wav", np.zeros((48000, 1), np.float32), 48000)
+    media = MediaFile("audio/a.wav", 48000, 1, 48000)
+    project.media[media.id] = media
+    track = Track("A")
+    track.clips.append(Clip(media.id, 0, 48000))
+    project.tracks.append(track)
+    project.punch = Range(96000, 100000, False)
+    store.save_project(project, folder)
+    assert window.open_folder(folder)
+    window.toggle_punch()
+    assert "Cannot punch" in window.statusBar().currentMessage()
+    assert "outside the session" in window.statusBar().currentMessage()
+    assert window.project.punch == Range(96000, 100000, False)
+    assert not window.undo.stack.canUndo()

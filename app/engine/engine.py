@@ -599,11 +599,9 @@ class Engine:
                 raise PlanError("no project is loaded")
             self._record_target(self._project.track(track_id))
 
-    def set_punch(self, enabled: bool, start: int = 0, end: int = 0) -> None:
-        """Check a punch range for the next take: PlanError for an empty one or one
-        outside the session. The project's `punch` (an edit) is what records use."""
-        if not enabled:
-            return
+    def check_punch(self, start: int, end: int) -> None:
+        """PlanError for a punch range that is empty or starts outside the session, as
+        `record` would refuse it (the project's `punch`, an edit, is what records use)."""
         with self._lock:
             length = self._project.length() if self._project is not None else 0
             _check_punch(start, end, length)

@@ -939,9 +939,16 @@ class MainWindow(QMainWindow):
         if pr is None:
             return
         if pr.punch.end > pr.punch.start:
-            self.push(edits.SetPunch(pr.punch.start, pr.punch.end, not pr.punch.enabled))
+            start, end, on = pr.punch.start, pr.punch.end, not pr.punch.enabled
         else:
-            self.push(edits.SetPunch(*self._default_range(), True))
+            (start, end), on = self._default_range(), True
+        if on and self.engine is not None:
+            try:
+                self.engine.check_punch(start, end)
+            except Exception as e:  # the engine says why (empty, outside the session)
+                self.say(f"Cannot punch: {e}")
+                return
+        self.push(edits.SetPunch(start, end, on))
         if self.undo is not None:
             self.undo.close_merge()
 
