@@ -1,4 +1,4 @@
-"""Engine: the one facade the UI and the CLI use to play, mix and render a project.
+"""Engine: the one facade the UI and the CLI use to play, mix, record and render a project.
 
 It owns the arena (behind its Root), the butler thread, the backend and a watchdog.
 Every method is called from the GUI (or CLI) thread; nothing here blocks for long,
@@ -6,7 +6,9 @@ and nothing the audio thread does ever calls back into Python: the UI polls
 `read_feedback()` on a timer.
 
 A device that fails to open, or vanishes while playing, is replaced by the
-ClockBackend; `fallback_reason` says why, and `messages` collects such notices.
+ClockBackend; `fallback_reason` says why, and `messages` collects such notices. A take
+being recorded when the device vanishes or the disk refuses a write is ended there and
+kept (collect it with `finished_takes`).
 """
 
 from __future__ import annotations
@@ -570,8 +572,10 @@ class Engine:
         monitoring switches to the input at the punch points. `preroll` frames: the
         transport first goes back that far and the take starts where it stood (a
         punch-in there); `count_in` plays the click until the punch-in. While looping, each
-        pass is a take of its own. Raises PlanError, changing nothing, when an armed
-        track has no input, is record-safe, or nothing is armed.
+        pass is a take of its own. Only what plays while the transport rolls is kept,
+        each frame placed where the performer heard it (`record_latency`). Raises
+        PlanError, changing nothing, when an armed track has no input, is record-safe,
+        or nothing is armed.
         """
         with self._lock:
             if not enabled:
