@@ -1,21 +1,29 @@
 """A fader ride on the real mixer Fader while the engine plays on the clock backend is
-written as automation: Touch, Latch and Write each. The pass is one undo step, its
-offline render reproduces the ride (logged from the feedback as it happened) within
-0.1 dB and one block, Touch goes back to the curve it had, and undo removes exactly the
-pass. Trim moves the existing curve by the fader's relative change."""
+written as automation: Touch, Latch and Write each. The ride is automation only (no
+step in the history, the static fader value untouched); the pass is the one undo step,
+its offline render reproduces the ride (logged from the feedback as it happened) within
+0.1 dB and one block, Touch goes back to the curve it had, and undo gives back the
+project as it was before play. Trim moves the existing curve by the fader's relative
+change, from a wheel's first step on. A Mackie fader riding a writing strip makes no
+edits either, and a Latch fader let go shows the value it holds."""
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QEvent, QPointF
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 from test_ui_mixer import mouse
 
+from app.control.dispatch import ControlDispatcher
+from app.control.events import ControlEvent
+from app.control.mackie import db_to_raw, raw_to_db
 from app.engine import arena as A
 from app.engine.engine import Engine
 from app.session import store
@@ -27,11 +35,13 @@ from app.session.model import (
     AutomationPoint,
     Clip,
     MediaFile,
+    MidiKind,
     Project,
     Track,
 )
 from app.ui.automation_pass import pass_edit
 from app.ui.mixer import MixerWindow
+from app.ui.mixer.binder import EngineBinder
 from app.ui.theme import apply_theme
 
 RATE = 48000
@@ -133,6 +143,42 @@ def ride(qtbot, tmp_path, request):
     r.close()
 
 
+@dataclass
+class Start:
+    """The project as it stood before play, and its history's length."""
+
+    project: Project
+    steps: int
+    fader_db: float
+
+
+def _before_play(history: EditHistory, track: Track) -> Start:
+    return Start(copy.deepcopy(history.project), history.count, track.strip.fader_db)
+
+
+def _check_ride_is_automation_only(history: EditHistory, track: Track, start: Start) -> None:
+    """The ride, done and stopped, made no step and left every static value as it was."""
+    assert history.count == start.steps
+    assert track.strip.fader_db == start.fader_db
+    assert history.project == start.project
+
+
+def _check_the_pass_is_the_one_step(history: EditHistory, start: Start) -> None:
+    """After the pass was applied and undone: the project as it was before play, and
+    the pass the only step to redo."""
+    assert history.count == start.steps + 1
+    assert history.redo_label == "Write automation"
+    assert history.project == start.project
+
+
+def wheel_up(widget) -> None:
+    """One wheel notch up on `widget` (a fader: half a dB)."""
+    event = QWheelEvent(QPointF(5, 5), QPointF(widget.mapToGlobal(QPoint(5, 5))), QPoint(0, 0),
+                        QPoint(0, 120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
 def _apply_as_one_step(r: Ride, passed) -> Project:
     before = copy.deepcopy(r.project)
     steps = r.history.count
@@ -159,6 +205,7 @@ def _check_render_follows(r: Ride, rendered: np.ndarray) -> None:
 @pytest.mark.parametrize("ride", [AutomationMode.TOUCH], indirect=True)
 def test_touch_ride_is_written_and_returns_to_the_curve(ride):
     r = ride
+    start = _before_play(r.history, r.track)
     r.play_to(RATE // 2)
     r.press(LANE_DB)
     for db in STEPS:
@@ -167,6 +214,7 @@ def test_touch_ride_is_written_and_returns_to_the_curve(ride):
     released_at = r.position()
     r.wait_on(RATE // 2)
     passed = r.stop()
+    _check_ride_is_automation_only(r.history, r.track, start)
     (write,) = passed.writes
     assert (write.track_id, write.param) == (r.track.id, "fader_db")
     assert write.end < released_at + int(A.GLIDE_SECONDS * RATE) + 4 * BLOCK
@@ -181,18 +229,24 @@ def test_touch_ride_is_written_and_returns_to_the_curve(ride):
     assert rendered[write.end + BLOCK :] == pytest.approx(LANE_DB, abs=1e-4)  # and after
     assert lane.points[-1].time == RATE * SECONDS  # the curve beyond the pass is kept
     _check_undo(r, before)
+    _check_the_pass_is_the_one_step(r.history, start)
 
 
 @pytest.mark.parametrize("ride", [AutomationMode.LATCH], indirect=True)
 def test_latch_ride_holds_its_last_value_until_stop(ride):
     r = ride
+    start = _before_play(r.history, r.track)
     r.play_to(RATE // 2)
     r.press(LANE_DB)
     for db in STEPS:
         r.move(db)
     r.release()
     stop_at = r.wait_on(RATE // 2)
+    strip = r.win.strips[r.track.id]
+    strip.show_automation(r.position())
+    assert r.fader.value() == pytest.approx(STEPS[-1], abs=0.1)  # what it holds, not the lane
     passed = r.stop()
+    _check_ride_is_automation_only(r.history, r.track, start)
     (write,) = passed.writes
     assert write.end >= stop_at - BLOCK
     before = _apply_as_one_step(r, passed)
@@ -201,6 +255,7 @@ def test_latch_ride_holds_its_last_value_until_stop(ride):
     assert rendered[write.end - BLOCK] == pytest.approx(STEPS[-1], abs=0.1)
     assert rendered[write.end + BLOCK] == pytest.approx(LANE_DB, abs=1e-4)  # after stop: lane
     _check_undo(r, before)
+    _check_the_pass_is_the_one_step(r.history, start)
 
 
 @pytest.mark.parametrize("ride", [AutomationMode.WRITE], indirect=True)
@@ -208,6 +263,7 @@ def test_write_ride_replaces_the_lane_from_play_to_stop(ride):
     r = ride
     r.track.strip.fader_db = LANE_DB  # the fader as it stood before play
     r.engine.set_param(r.track.id, "fader_db", LANE_DB)
+    start = _before_play(r.history, r.track)
     r.play_to(RATE // 2)
     r.press(LANE_DB)
     for db in STEPS:
@@ -215,12 +271,14 @@ def test_write_ride_replaces_the_lane_from_play_to_stop(ride):
     r.release()
     stop_at = r.wait_on(RATE // 4)
     passed = r.stop()
+    _check_ride_is_automation_only(r.history, r.track, start)
     (write,) = passed.writes
     assert write.start < BLOCK and write.end >= stop_at - BLOCK  # play to stop
     before = _apply_as_one_step(r, passed)
     rendered = r.render_db(write.end)
     _check_render_follows(r, rendered)
     _check_undo(r, before)
+    _check_the_pass_is_the_one_step(r.history, start)
 
 
 @pytest.mark.parametrize("ride", [AutomationMode.TRIM], indirect=True)
@@ -230,6 +288,7 @@ def test_trim_moves_the_existing_curve_by_the_relative_amount(ride):
     lane.points = [AutomationPoint(0, -20.0), AutomationPoint(RATE * SECONDS, -8.0)]
     r.engine.load(r.project, r.folder)
     static = r.track.strip.fader_db
+    start = _before_play(r.history, r.track)
     r.play_to(RATE // 2)
     r.press(static)
     r.move(static + 4.0)
@@ -239,9 +298,78 @@ def test_trim_moves_the_existing_curve_by_the_relative_amount(ride):
     r.release()
     r.wait_on(RATE // 2)
     passed = r.stop()
+    _check_ride_is_automation_only(r.history, r.track, start)
     before = _apply_as_one_step(r, passed)
     rendered = r.render_db(held_to + RATE // 2)
     frames = np.arange(held_from, held_to - BLOCK, BLOCK)
     curve = -20.0 + 12.0 * frames / (RATE * SECONDS)
     np.testing.assert_allclose(rendered[frames], curve + 4.0, atol=0.1)
     _check_undo(r, before)
+    _check_the_pass_is_the_one_step(r.history, start)
+
+
+@pytest.mark.parametrize("ride", [AutomationMode.TRIM], indirect=True)
+def test_a_wheel_step_in_trim_counts_from_its_first_step(ride):
+    r = ride
+    start = _before_play(r.history, r.track)
+    r.play_to(RATE // 2)
+    r.fader.set_value(r.track.strip.fader_db)
+    wheel_up(r.fader)  # half a dB up: the lane plays half a dB higher while it is held
+    r.wait_on(RATE)  # the nudge rests, the offset glides back
+    passed = r.stop()
+    _check_ride_is_automation_only(r.history, r.track, start)
+    (write,) = passed.writes
+    assert max(v for _t, v in write.points) == pytest.approx(LANE_DB + 0.5, abs=0.02)
+    before = _apply_as_one_step(r, passed)
+    _check_undo(r, before)
+    _check_the_pass_is_the_one_step(r.history, start)
+
+
+def test_a_mackie_fader_ride_on_a_writing_strip_makes_no_edits(qtbot, tmp_path):
+    folder = tmp_path / "Song.glassroom"
+    project, track = song(folder, AutomationMode.LATCH)
+    engine = Engine()
+    engine.load(project, folder)
+    engine.open("clock", blocksize=BLOCK)
+    history = EditHistory(project)
+    binder = EngineBinder(history, engine, folder)
+    dispatcher = ControlDispatcher(history)
+    dispatcher.touch, dispatcher.ride = binder.touch, binder.ride
+    touch_note, bank_first = 0x68, 0  # fader touch and pitch-bend channel of strip 1
+
+    def position() -> int:
+        return engine.read_feedback().position
+
+    try:
+        # stopped, a fader move is an ordinary edit
+        dispatcher.process([ControlEvent(MidiKind.PITCH, bank_first, 0, db_to_raw(-3.0))])
+        assert history.count == 1
+        assert track.strip.fader_db == pytest.approx(-3.0, abs=0.1)
+        history.close_merge()
+        start, applied = _before_play(history, track), dispatcher.applied
+        engine.play()
+        qtbot.waitUntil(lambda: position() > RATE // 4, timeout=10_000)
+        dispatcher.process([ControlEvent(MidiKind.NOTE, 0, touch_note, 127)])
+        rides = [db_to_raw(db) for db in STEPS[:4]]
+        for raw in rides:
+            dispatcher.process([ControlEvent(MidiKind.PITCH, bank_first, 0, raw)])
+            target = position() + RATE // 8
+            qtbot.waitUntil(lambda t=target: position() >= t, timeout=10_000)
+        assert history.count == start.steps  # no SetParam while the pass is written
+        assert dispatcher.applied == applied
+        dispatcher.process([ControlEvent(MidiKind.NOTE, 0, touch_note, 0)])
+        engine.stop()
+        passes: list = []
+        qtbot.waitUntil(lambda: bool(passes.extend(engine.finished_passes()) or passes),
+                        timeout=10_000)
+        _check_ride_is_automation_only(history, track, start)
+        (write,) = passes[0].writes
+        lowest = min(raw_to_db(raw) for raw in rides)
+        assert min(v for _t, v in write.points) == pytest.approx(lowest, abs=0.1)
+        history.apply(pass_edit(project, passes[0]))
+        assert history.count == start.steps + 1
+        history.undo()
+        _check_the_pass_is_the_one_step(history, start)
+    finally:
+        binder.detach()
+        engine.close()

@@ -2,9 +2,12 @@
 
 It runs on the GUI thread, called with what the queue drained each tick. While learning,
 the first control moved is mapped to the parameter being learned. Otherwise a learned
-mapping wins, then the Mackie Control protocol. Every change goes through the
-EditHistory (so the engine binder hears it, and undo works); a hand on a control is one
-gesture, one undo step, ended by a touch release or by a pause in its movement.
+mapping wins, then the Mackie Control protocol. A strip parameter's move is offered to
+the engine binder first (`ride`): while the engine writes that parameter as automation
+it plays it, the project's static value stays and the pass is the undo step. Every
+other change goes through the EditHistory (so the engine binder hears it, and undo
+works); a hand on a control is one gesture, one undo step, ended by a touch release or
+by a pause in its movement.
 
 Feedback follows the project, whatever changed it (the screen, undo, automation), and
 skips faders that a hand is moving, so motor faders never fight the hand.
@@ -61,11 +64,15 @@ class ControlDispatcher:
         # (track id, path, held): a touch-sensing fader was taken or let go, for
         # automation writing (EngineBinder.touch)
         self.touch: Callable[[str, str, bool], None] | None = None
+        # (track id, path, value) -> True when the engine took the move as automation
+        # (EngineBinder.ride); False: it is an edit
+        self.ride: Callable[[str, str, Any], bool] | None = None
         self.applied = 0  # edits applied from the controller so far
         self._learning: tuple[str, str] | None = None
         self._on_learned: Callable[[MidiMapping], None] | None = None
         self._gestures: dict[Key, float] = {}  # control -> when it last moved
         self._strip_of: dict[Key, int] = {}  # Mackie faders in a gesture -> strip
+        self._ridden: dict[Key, Any] = {}  # controls riding automation -> last value
         self._reported: set[str] = set()
         self._dirty = True
         self._unsubscribe = history.subscribe(self._changed)
@@ -186,8 +193,17 @@ class ControlDispatcher:
         self.history.apply(edit)
         self.applied += 1
 
+    def _rides(self, track_id: str, path: str, value: Any, key: Key) -> bool:
+        """Whether the move went to the engine as automation (then it is no edit)."""
+        if self.ride is None or not self.ride(track_id, path, value):
+            return False
+        self._gestures[key] = self.clock()
+        self._ridden[key] = value
+        return True
+
     def _end_gesture(self, key: Key) -> None:
         self._gestures.pop(key, None)
+        self._ridden.pop(key, None)
         self._strip_of.pop(key, None)
         self.history.close_merge()
         self._dirty = True
@@ -209,7 +225,10 @@ class ControlDispatcher:
                           "again.")
             return
         self._reported.discard(mapping.id)
-        value = maps.mapped_value(mapping, event, current)
+        # a relative control rides on from where its ride stands, not the static value
+        value = maps.mapped_value(mapping, event, self._ridden.get(event.key, current))
+        if value is not None and self._rides(track.id, mapping.param, value, event.key):
+            return
         if value is not None and value != current:
             self._apply(SetParam(track.id, mapping.param, value), event.key)
 
@@ -219,6 +238,8 @@ class ControlDispatcher:
         assert surface is not None
         if isinstance(action, SetLevel):
             self._strip_of[key] = action.strip
+            if self._rides(action.track_id, "fader_db", action.db, key):
+                return
             if project.track(action.track_id).strip.fader_db != action.db:
                 self._apply(SetParam(action.track_id, "fader_db", action.db), key)
             else:

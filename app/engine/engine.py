@@ -40,6 +40,7 @@ from app.engine.backends import (
 from app.engine.butler import Butler, make_schedule
 from app.engine.callback import build_callback
 from app.engine.compile import (
+    WRITING_MODES,
     PlanError,
     PlanMap,
     allocate,
@@ -49,13 +50,14 @@ from app.engine.compile import (
     db_to_gain,
     param_target,
     plan_counts,
+    planned_lanes,
     write_control_room,
 )
 from app.engine.mixer import CALIBRATION_LEVEL, carry_over
 from app.engine.recorder import RecordedTake, RecordTarget
 from app.engine.response import strip_response_db
 from app.engine.settings import latency_correction, store_latency_correction
-from app.session.model import ControlRoom, Project, Track, TrackKind, get_path
+from app.session.model import AutomationMode, ControlRoom, Project, Track, TrackKind, get_path
 
 WATCHDOG_SECONDS = 0.1
 LOUD_MOMENTARY = 5  # dsp.loudness state slots
@@ -497,6 +499,46 @@ class Engine:
             offset, number = param_target(strip, path, value)
             arena = self._root.arena
             _touch_row(arena.auto[1 + auto_key(arena, s, offset)], touched, number)
+
+    def writing(self, track_id: str, path: str) -> bool:
+        """Whether a move of this strip parameter (a StripParams path) is written as
+        automation now: the transport rolls, the track is in a writing mode and the plan
+        has the parameter's lane. Such a move goes to `set_param` and `touch` only, never
+        into the project: the pass is what the history keeps."""
+        with self._lock:
+            if not self._playing or self._project is None:
+                return False
+            try:
+                track = self._project.track(track_id)
+            except KeyError:
+                return False
+            if AutomationMode(track.automation_mode) not in WRITING_MODES:
+                return False
+            planned = {(t, param) for t, param, _ in self._map.auto_keys.values()}
+            return (track_id, path) in planned and any(
+                lane.param == path for lane in planned_lanes(track))
+
+    def current_value(self, track_id: str, path: str) -> float:
+        """The value the kernel plays now for a strip parameter (its smoothed value, as
+        of the last block), in the path's unit: dB for levels, 0/1 for switches."""
+        with self._lock:
+            if self._project is None:
+                raise PlanError("no project is loaded")
+            s = self._strip(track_id)
+            strip = self._project.track(track_id).strip
+            try:
+                offset, _ = param_target(strip, path, get_path(strip, path))
+            except KeyError:
+                raise PlanError(f"{path!r} is not a live strip parameter") from None
+            arena = self._root.active
+            if s >= arena.capacity.strips:  # a grown arena the kernel has not reached yet
+                arena = self._root.arena
+            number = float(arena.strip_p[A.CUR, s, offset])
+        if path in ("fader_db", "trim_db") or path.endswith(".level_db"):
+            return 20.0 * math.log10(number) if number > 1e-6 else -120.0
+        if path == "invert":
+            return 1.0 if number < 0.0 else 0.0
+        return number
 
     def touch_cue_send(self, cue_id: str, track_id: str, param: str, touched: bool) -> None:
         """A strip's level ("level_db") or "pan" control in a cue mix is held or let go."""

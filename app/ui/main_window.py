@@ -743,6 +743,15 @@ class MainWindow(QMainWindow):
         if self.binder is not None:
             self.binder.touch(track_id, path, on)
 
+    def ride(self, track_id: str, path: str, value: object) -> bool:
+        """A strip control moved: True when the engine took it as automation being
+        written (no edit then; see EngineBinder.ride)."""
+        return self.binder is not None and self.binder.ride(track_id, path, value)
+
+    def heard(self, track_id: str, path: str) -> float | None:
+        """What the engine plays now for a strip parameter (None: nothing loaded)."""
+        return self.binder.heard(track_id, path) if self.binder is not None else None
+
     def _follow_automation(self, fb: Feedback) -> None:
         """Show the pass being written on its lanes; a finished pass is one undo step."""
         preview = getattr(self.engine, "pass_preview", None)
@@ -1072,6 +1081,8 @@ class MainWindow(QMainWindow):
                                      poll=False, bind_engine=False)
             self.mixer.ctx.learn = self.midi_learn
             self.mixer.ctx.touch = self.touch
+            self.mixer.ctx.ride = self.ride
+            self.mixer.ctx.heard = self.heard
         self.mixer.show()
         self.mixer.raise_()
         return self.mixer
@@ -1118,6 +1129,7 @@ class MainWindow(QMainWindow):
             surface = ControlSurface(self.history, client_name=client_name,
                                      mackie=self.mackie_action.isChecked(), parent=self)
             surface.dispatcher.touch = self.touch
+            surface.dispatcher.ride = self.ride
             try:
                 surface.start()
             except Exception as e:  # noqa: BLE001 (any failure to open MIDI is reported)

@@ -1,18 +1,23 @@
 """Binder: tells the engine about every change in the edit history, done, undone or redone.
 
-The path of a fader move: the Fader widget emits `moved(db)`; the strip applies
+The path of a fader move: the Fader widget emits `moved(db)`; the strip first offers it
+to `ride` here. While the engine writes that parameter (`Engine.writing`: rolling, a
+writing mode, a planned lane) the move is automation only: the binder touches the
+parameter and calls `Engine.set_param`, which writes one number into the arena, and
+the kernel plays and records it; the project's static value is left alone, and the
+finished pass is the one undo step. Otherwise the strip applies
 `SetParam(track, "fader_db", db)` to the EditHistory (merged while the mouse is down,
 closed on release); the history calls this binder; the binder reads the value now in
-the project and calls `Engine.set_param`, which writes one number into the arena; the
-kernel glides to it within a block. Undo and redo arrive here the same way, so the
-engine always plays what the project says.
+the project and calls `Engine.set_param`; the kernel glides to it within a block. Undo
+and redo arrive here the same way, so the engine always plays what the project says.
 
-Touch travels beside the edits: a Fader or Knob says `touched(True)` on mouse down and
+Touch travels beside the moves: a Fader or Knob says `touched(True)` on mouse down and
 `touched(False)` on release; the strip calls `touch` here, and the binder calls
 `Engine.touch`, which sets the parameter's touch flag in the arena that the kernel reads
 each block (Touch, Latch and Trim write while it is set). A change that arrives without
 a touch (a wheel step, a typed value, a MIDI CC) counts as touched from that change
-until `NUDGE_SECONDS` pass without another.
+until `NUDGE_SECONDS` pass without another; a ride is touched before its value is set,
+so Trim measures even the first wheel step from the static value.
 
 Live values (strip parameters, cue levels and pans, cue masters, the control room) go
 straight to the engine. Anything that changes structure (routing, inputs, tracks, cues,
@@ -123,6 +128,26 @@ class EngineBinder(QObject):
     def touch_cue(self, cue_id: str, track_id: str, param: str, touched: bool) -> None:
         """A strip's "level_db" or "pan" control in a cue mix is held or let go."""
         self._set_touch((cue_id, track_id, param), touched)
+
+    def ride(self, track_id: str, path: str, value: object) -> bool:
+        """A strip control moved to `value` by a hand or a controller. True: the engine is
+        writing that parameter, so the move went to it as automation (touched first);
+        False: the caller makes it an edit as usual."""
+        if not self.engine.writing(track_id, path):
+            return False
+        self._nudge(("", track_id, path))
+        try:
+            self.engine.set_param(track_id, path, value)
+        except PlanError as e:
+            self.problem.emit(f"The engine could not take the change: {e}")
+        return True
+
+    def heard(self, track_id: str, path: str) -> float | None:
+        """The value the engine plays now for a strip parameter (None: not loaded)."""
+        try:
+            return self.engine.current_value(track_id, path)
+        except (PlanError, KeyError):
+            return None
 
     def _set_touch(self, key: tuple[str, str, str], touched: bool) -> None:
         timer = self._nudged.pop(key, None)

@@ -6,8 +6,11 @@ the fader with its meter, mute, solo, record-arm, monitor and automation modes, 
 name and colour.
 
 Every control changes the project through an edit applied to the history (a drag is
-one undo step: the merge is closed when the mouse goes down and when it comes up);
-the strip never talks to the engine. `refresh()` shows the project's values again,
+one undo step: the merge is closed when the mouse goes down and when it comes up),
+except a fader or knob move while the engine writes that parameter as automation: the
+strip offers each move to the binder first (`StripContext.ride`), which then plays it
+as automation only, and the pass becomes the undo step. The strip never talks to the
+engine itself. `refresh()` shows the project's values again,
 which the window calls after any change, undo and redo included.
 """
 
@@ -69,6 +72,8 @@ class StripContext:
     inputs: int = 8  # device input channels to offer
     learn: Callable[[str, str], None] | None = None  # MIDI learn for (track id, path)
     touch: Callable[[str, str, bool], None] | None = None  # EngineBinder.touch
+    ride: Callable[[str, str, Any], bool] | None = None  # EngineBinder.ride
+    heard: Callable[[str, str], float | None] | None = None  # EngineBinder.heard
 
 
 def _db(v: float) -> str:
@@ -309,7 +314,7 @@ class ChannelStrip(QFrame):
         self.fader = Fader()
         self.fader.pressed.connect(self.ctx.close_merge)
         self.fader.touched.connect(lambda on: self._touch("fader_db", on))
-        self.fader.moved.connect(lambda db: self._set("fader_db", db))
+        self.fader.moved.connect(lambda db: self._move("fader_db", db))
         self.fader.released.connect(self.ctx.close_merge)
         self.meter = Meter()
         self.meter.setMinimumWidth(28)
@@ -391,8 +396,12 @@ class ChannelStrip(QFrame):
 
     def show_automation(self, frame: int | None) -> None:
         """While rolling (`frame` is the play position), show what the strip's lanes play
-        in a reading mode, whatever was dragged; None shows the strip's own values again."""
+        in a reading mode, whatever was dragged; None shows the strip's own values again.
+        In Touch and Latch, a control let go shows what the engine plays (the value a
+        Latch holds after release, a Touch gliding back), where the engine says."""
         track = self.track
+        heard = self.ctx.heard if track.automation_mode in (
+            AutomationMode.TOUCH, AutomationMode.LATCH) else None
         lanes = [] if frame is None or track.automation_mode not in (
             AutomationMode.READ, AutomationMode.TOUCH, AutomationMode.LATCH) else [
             lane for lane in track.automation if lane.points]
@@ -404,6 +413,9 @@ class ChannelStrip(QFrame):
         self._showing_lanes = True
         for lane in lanes:
             value = lane_value(lane, frame)
+            now = heard(self.track_id, lane.param) if heard is not None else None
+            if now is not None:
+                value = now
             if lane.param == "fader_db" and not self.fader.held:  # a held one writes
                 self.fader.set_value(value)
                 self.db_field.set_value(value)
@@ -429,7 +441,7 @@ class ChannelStrip(QFrame):
         knob = Knob(caption, low, high, default, fmt, **options)
         knob.pressed.connect(self.ctx.close_merge)
         knob.touched.connect(lambda on: self._touch(path, on))
-        knob.moved.connect(lambda v: self._set(path, v))
+        knob.moved.connect(lambda v: self._move(path, v))
         knob.released.connect(self.ctx.close_merge)
         return knob
 
@@ -474,6 +486,13 @@ class ChannelStrip(QFrame):
     def _touch(self, path: str, on: bool) -> None:
         if self.ctx.touch is not None:
             self.ctx.touch(self.track_id, path, on)
+
+    def _move(self, path: str, value: Any) -> None:
+        """A drag or wheel step: automation only while the engine writes the parameter
+        (the static value stays), an edit otherwise."""
+        if self.ctx.ride is not None and self.ctx.ride(self.track_id, path, value):
+            return
+        self._set(path, value)
 
     def _set(self, path: str, value: Any, close: bool = False) -> None:
         if close:

@@ -157,6 +157,8 @@ class MixerWindow(QWidget):
                                 self.report, self.open_eq, self._inputs())
         if self.binder is not None:
             self.ctx.touch = self.binder.touch
+            self.ctx.ride = self.binder.ride
+            self.ctx.heard = self.binder.heard
         self.cue_ctx = CueContext(project, self.history.apply, self.history.close_merge,
                                   self.report, self._listen, self._outputs, ask(self))
         self._build()
