@@ -6,14 +6,18 @@ and the ClockBackend and OfflineBackend call it from Python, so the same compile
 is what plays, what runs without a device and what renders.
 
 Per block: the inputs go to the capture ring; meter reset and transport commands at
-the block start; the plan slot is read once; automation lanes set their targets
-while rolling; each strip in plan order takes its source (playback ring, device
-input or bus sum, through a bus's built-in reverb or delay), scrubs NaN/Inf, applies
+the block start; the plan slot is read once; the timeline frame each captured frame
+plays against goes to `capture_pos` (what places, punches and splits recordings);
+automation lanes set their targets while rolling; each strip in plan order takes its
+source (playback ring, device input or bus sum, through a bus's built-in reverb or
+delay; an armed track in auto monitoring switches to its input at the exact frames of
+a punch range while recording), scrubs NaN/Inf, applies
 trim and polarity, its DSP chain (high-pass, EQ, gate, compressor, drive), pan,
 fader with mute/solo, and feeds sends, cue mixes, the AFL/PFL bus and its
 destination. Then the cue mixes (click, talkback, master level, safety limiter), the
 control room (source, AFL/PFL, mono, small-speaker check, click, level, dim, cut),
-the master's loudness and true peak, and the outputs. Parameters ramp linearly from
+the master's loudness and true peak, the outputs, and the calibration impulse when
+one is due. Parameters ramp linearly from
 the kernel's current value to the target across each block, reaching it on the
 block's last frame.
 
