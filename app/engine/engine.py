@@ -53,6 +53,20 @@ from app.engine.compile import (
     planned_lanes,
     write_control_room,
 )
+from app.engine.devices import list_devices
+from app.engine.export import (
+    BIT_DEPTHS,
+    DEFAULT_CEILING,
+    FORMATS,
+    REPORT_SUFFIX,
+    TARGETS,
+    ExportError,
+    ExportResult,
+    ExportSettings,
+    export_project,
+    plan_files,
+    resolve_range,
+)
 from app.engine.mixer import CALIBRATION_LEVEL, carry_over
 from app.engine.recorder import RecordedTake, RecordTarget
 from app.engine.response import strip_response_db
@@ -75,6 +89,18 @@ __all__ = [
     "DeviceError",
     "PlanError",
     "strip_response_db",
+    "list_devices",
+    "BIT_DEPTHS",
+    "DEFAULT_CEILING",
+    "FORMATS",
+    "REPORT_SUFFIX",
+    "TARGETS",
+    "ExportError",
+    "ExportResult",
+    "ExportSettings",
+    "export_project",
+    "plan_files",
+    "resolve_range",
 ]
 
 

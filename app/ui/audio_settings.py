@@ -20,25 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.engine import Engine
+from app.engine.engine import Engine, list_devices
 
 RATES = (44100, 48000, 88200, 96000)
 BLOCKS = (32, 64, 128, 256, 512, 1024)
 CLOCK = "Internal clock (no sound)"
-
-
-def list_devices() -> tuple[list[str], list[tuple[str, str, int, int]]]:
-    """Host API names, and (host API, device name, inputs, outputs) for each device.
-    Empty when PortAudio is not there."""
-    try:
-        import sounddevice as sd  # the device list only; the engine opens the stream
-
-        apis = [a["name"] for a in sd.query_hostapis()]
-        devices = [(apis[d["hostapi"]], d["name"], int(d["max_input_channels"]),
-                    int(d["max_output_channels"])) for d in sd.query_devices()]
-    except Exception:  # no PortAudio library, or it failed to start: offer the clock only
-        return [], []
-    return apis, devices
 
 
 def latency_text(rate: int, block: int, device_latency: tuple[float, float] | None = None) -> str:

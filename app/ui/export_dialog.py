@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.export import (
+from app.engine.engine import (
     BIT_DEPTHS,
     DEFAULT_CEILING,
     FORMATS,
