@@ -529,7 +529,7 @@ def test_small_speaker_check_is_mono_and_band_limited_in_the_control_room_only(t
     np.testing.assert_allclose(out[:, 0:2], placed(source, 0, 24000), atol=5e-7)  # main intact
 
 
-@njit(cache=True)
+@njit
 def _spin(root, inp, out, blocks):
     for _ in range(blocks):
         run_root(root, inp, out, 0, 0)
