@@ -675,6 +675,7 @@ class MainWindow(QMainWindow):
         in the status bar; the window is usable meanwhile and takes the engine over
         when it is running."""
         self.engine_label.setText("Preparing the audio engine…")
+        self.transport.show_device("Starting audio…", False)
 
         def work(progress, cancelled):
             engine.prepare(lambda _text, fraction: progress(fraction))
