@@ -1,4 +1,5 @@
-"""Shared pytest fixtures. Fixtures for the audio tests live in tests/jackserver.py."""
+"""Shared pytest fixtures. The JACK server for the audio tests lives in tests/jackserver.py,
+the shown main window for the GUI tests in tests/helpers.py."""
 
 from __future__ import annotations
 
@@ -16,3 +17,15 @@ def jack_server():
     yield server
     server.release_portaudio()
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def engine():
+    """An engine running on its internal clock, for a test module's windows. A module that
+    needs another engine defines its own `engine` fixture, which takes precedence."""
+    from app.engine.engine import Engine
+
+    eng = Engine()
+    eng.open("clock")
+    yield eng
+    eng.close()

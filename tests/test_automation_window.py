@@ -6,7 +6,8 @@ a Mackie fader touch holds the parameter."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
+from helpers import shown_window
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 from test_automation_ride import BLOCK, LANE_DB, RATE, song
@@ -21,9 +22,7 @@ from app.session import store
 from app.session.edits import EditHistory
 from app.session.faders import fader_pos
 from app.session.model import AutomationMode, MidiKind
-from app.ui.main_window import MainWindow
 from app.ui.mixer.binder import NUDGE_SECONDS, EngineBinder
-from app.ui.theme import apply_theme
 
 WAIT_MS = 10_000
 
@@ -38,21 +37,12 @@ def engine():
 
 @pytest.fixture
 def window(qtbot, engine, tmp_path):
-    apply_theme(QApplication.instance())
     folder = tmp_path / "Song.glassroom"
     project, _track = song(folder, AutomationMode.TOUCH)
     store.save_project(project, folder)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(engine=engine, settings=settings)
-    win.resize(1300, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.open_folder(folder)
-    yield win
-    if win.history is not None:
-        win.history.mark_clean()
-    win.close()
-    win.deleteLater()
+    with shown_window(qtbot, engine, tmp_path, (1300, 800)) as win:
+        assert win.open_folder(folder)
+        yield win
 
 
 def _touch_row(engine: Engine, track_id: str) -> float:

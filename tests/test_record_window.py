@@ -8,39 +8,20 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QMessageBox
+from helpers import shown_window
+from PySide6.QtWidgets import QMessageBox
 
-from app.engine.engine import Engine
 from app.engine.recorder import WavWriter
 from app.session import store
 from app.session.model import Track
-from app.ui.main_window import MainWindow
-from app.ui.theme import apply_theme
 
 WAIT_MS = 10_000
 
 
-@pytest.fixture(scope="module")
-def engine():
-    eng = Engine()
-    eng.open("clock")
-    yield eng
-    eng.close()
-
-
 @pytest.fixture
 def window(qtbot, engine, tmp_path):
-    apply_theme(QApplication.instance())
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(engine=engine, settings=settings)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    if win.history is not None:
-        win.history.mark_clean()
-    win.close()
-    win.deleteLater()
+    with shown_window(qtbot, engine, tmp_path) as win:
+        yield win
 
 
 def yes(box: QMessageBox) -> None:

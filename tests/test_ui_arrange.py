@@ -8,32 +8,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
+from helpers import shown_window
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app.engine.engine import Engine
 from app.session import edits as E
 from app.session import media, store
 from app.session.model import FadeShape, Take, Track, TrackKind
 from app.ui.arrange.ruler import MID
 from app.ui.main_window import MainWindow
-from app.ui.theme import apply_theme
 
 RATE = 48000
 WAIT_MS = 30_000
 L = Qt.MouseButton.LeftButton
 NONE = Qt.KeyboardModifier.NoModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
-
-
-@pytest.fixture(scope="module")
-def engine():
-    eng = Engine()
-    eng.open("clock")
-    yield eng
-    eng.close()
 
 
 def _tone(path: Path, seconds: float = 1.0, freq: float = 220.0) -> Path:
@@ -56,18 +47,10 @@ def make_session(folder: Path, tmp: Path, tracks: int = 2, seconds: float = 1.0)
 
 @pytest.fixture
 def window(qtbot, engine, tmp_path):
-    apply_theme(QApplication.instance())
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(engine=engine, settings=settings)
-    win.resize(1300, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
-    yield win
-    if win.history is not None:
-        win.history.mark_clean()
-    win.close()
+    with shown_window(qtbot, engine, tmp_path, (1300, 800)) as win:
+        win.activateWindow()
+        qtbot.waitUntil(win.isActiveWindow)
+        yield win
     win.deleteLater()
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
+from helpers import shown_window
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from app.engine.engine import Engine
 from app.session import edits as E
 from app.session import media, store
 from app.session.automation import lane_value, lane_values, param_scale, thin
@@ -27,8 +27,6 @@ from app.session.edits.automation import (
     ShiftAutomationRange,
 )
 from app.session.model import AutomationMode, AutomationPoint, CueMix, Interp, Track, TrackKind
-from app.ui.main_window import MainWindow
-from app.ui.theme import apply_theme
 
 RATE = 48000
 L = Qt.MouseButton.LeftButton
@@ -36,14 +34,6 @@ NONE = Qt.KeyboardModifier.NoModifier
 CTRL = Qt.KeyboardModifier.ControlModifier
 MOVE = QEvent.Type.MouseMove
 OUT = Path("/tmp/glassroom-test-out")
-
-
-@pytest.fixture(scope="module")
-def engine():
-    eng = Engine()
-    eng.open("clock")
-    yield eng
-    eng.close()
 
 
 def _mouse(widget, kind, pos: QPoint, button, mods=NONE) -> None:
@@ -80,22 +70,13 @@ def make_session(folder: Path, tmp: Path, seconds: float = 4.0) -> Path:
 
 @pytest.fixture
 def win(qtbot, engine, tmp_path):
-    apply_theme(QApplication.instance())
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(engine=engine, settings=settings)
-    w.resize(1300, 760)
-    w.show()
-    qtbot.waitExposed(w)
-    assert w.open_folder(make_session(tmp_path / "Auto.glassroom", tmp_path))
-    w.arrange.zoom_to_range(0, 4 * RATE)
-    w.arrange.editor.snap_on = False
-    yield w
-    if w.engine is not None:
-        w.stop()
-    if w.history is not None:
-        w.history.mark_clean()
-    w.close()
-    w.deleteLater()
+    with shown_window(qtbot, engine, tmp_path, (1300, 760)) as w:
+        assert w.open_folder(make_session(tmp_path / "Auto.glassroom", tmp_path))
+        w.arrange.zoom_to_range(0, 4 * RATE)
+        w.arrange.editor.snap_on = False
+        yield w
+        if w.engine is not None:
+            w.stop()
 
 
 def show_lane(win, param: str = "fader_db"):

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import mido
 import pytest
+from helpers import shown_window
 from jackserver import unique_name
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
 from test_control_jack import FakeController, wait
 
 from app.engine.engine import Engine
@@ -17,30 +16,21 @@ from app.session import edits as E
 from app.session import store
 from app.session.faders import fader_db
 from app.session.model import MidiKind, Track
-from app.ui.main_window import MainWindow
-from app.ui.theme import apply_theme
 
 
 @pytest.fixture
 def win(qtbot, tmp_path):
-    apply_theme(QApplication.instance())
     engine = Engine()
     engine.open("clock")
     folder = tmp_path / "Hands.glassroom"
     project = store.create_project(folder, name="Hands")
     E.EditHistory(project).apply(E.AddTrack(Track("Vocal")))
     store.save_project(project, folder)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(engine=engine, settings=settings)
-    w.show()
-    qtbot.waitExposed(w)
-    assert w.open_folder(folder)
-    yield w
-    w.stop()
-    w.enable_control_surface(False)
-    w.history.mark_clean()
-    w.close()
-    w.deleteLater()
+    with shown_window(qtbot, engine, tmp_path) as w:
+        assert w.open_folder(folder)
+        yield w
+        w.stop()
+        w.enable_control_surface(False)
     engine.close()
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from helpers import shown_window
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication
@@ -19,7 +20,6 @@ from app.session.model import TrackKind
 from app.ui.arrange.header import HEADER_WIDTH
 from app.ui.arrange.waveforms import PeakState
 from app.ui.main_window import NO_DEVICE, MainWindow
-from app.ui.theme import apply_theme
 
 OUT = Path(os.environ.get("GLASSROOM_TEST_OUT", "/tmp/glassroom-test-out"))
 WAIT_MS = 60_000
@@ -41,16 +41,8 @@ def demo_copy(demo_master: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def window(qtbot):
-    apply_theme(QApplication.instance())
-    win = MainWindow()  # not qtbot.addWidget: its close would come before mark_clean
-    win.resize(1400, 820)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    if win.history is not None:
-        win.history.mark_clean()  # nothing to ask about when the test closes the window
-    win.close()
-    win.deleteLater()
+    with shown_window(qtbot, size=(1400, 820)) as win:
+        yield win
 
 
 def _peaks_ready(win: MainWindow) -> bool:
@@ -240,19 +232,10 @@ def test_shut_down_keeps_unsaved_work_in_recovery(window, qtbot, tmp_path) -> No
 from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
-from app.engine.engine import Engine  # noqa: E402
 from app.session import edits as E  # noqa: E402
 from app.session.model import Clip, Track  # noqa: E402
 
 RATE = 48000
-
-
-@pytest.fixture(scope="module")
-def engine():
-    eng = Engine()
-    eng.open("clock")
-    yield eng
-    eng.close()
 
 
 @pytest.fixture
@@ -261,17 +244,9 @@ def settings(tmp_path) -> QSettings:
 
 
 @pytest.fixture
-def full(qtbot, engine, settings):
-    apply_theme(QApplication.instance())
-    win = MainWindow(engine=engine, settings=settings)
-    win.resize(1500, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    if win.history is not None:
-        win.history.mark_clean()
-    win.close()
-    win.deleteLater()
+def full(qtbot, engine, tmp_path):
+    with shown_window(qtbot, engine, tmp_path, (1500, 900)) as win:
+        yield win
 
 
 def _drop(win: MainWindow, paths: list[Path], at: QPoint) -> None:

@@ -4,16 +4,15 @@ modes, tempo and meter as undoable edits, loop, click, record, load and the devi
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from helpers import shown_window
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
 from app.engine.engine import Engine
 from app.session import store
 from app.session.model import Project, TrackKind
 from app.ui.audio_settings import AudioSettingsDialog, latency_text
-from app.ui.main_window import NO_DEVICE, MainWindow
-from app.ui.theme import apply_theme
+from app.ui.main_window import NO_DEVICE
 from app.ui.transport import BARS, CLOCK, bars_text, clock_text, parse_position
 
 RATE = 48000
@@ -31,20 +30,11 @@ def engine():
 
 @pytest.fixture
 def window(qtbot, engine, tmp_path):
-    apply_theme(QApplication.instance())
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(engine=engine, settings=settings)
-    win.resize(1300, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    folder = tmp_path / "T.glassroom"
-    store.create_project(folder)
-    assert win.open_folder(folder)
-    yield win
-    if win.history is not None:
-        win.history.mark_clean()
-    win.close()
-    win.deleteLater()
+    with shown_window(qtbot, engine, tmp_path, (1300, 800)) as win:
+        folder = tmp_path / "T.glassroom"
+        store.create_project(folder)
+        assert win.open_folder(folder)
+        yield win
 
 
 def test_positions_read_and_written_in_both_clock_modes() -> None:
