@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.session.automation import automatable_params
 from app.session.model import AutomationMode, MonitorMode, Project, Track, TrackKind
 from app.ui.arrange.automation import param_name
+from app.ui.arrange.rename import inline_rename
 from app.ui.theme import ui_font
 
 HEADER_WIDTH = 232
@@ -271,22 +272,13 @@ class TrackHeader(QWidget):
             self.view.header_edit(self.track.id, what, value)
 
     def start_rename(self) -> QLineEdit:
-        editor = QLineEdit(self.track.name, self)
-        editor.setGeometry(self.name_label.geometry())
-        editor.selectAll()
-        editor.show()
-        editor.setFocus()
-
-        def done() -> None:
-            text = editor.text().strip()
-            editor.deleteLater()
+        def done(text: str) -> None:
             self._editor = None
             if text and text != self.track.name:
                 self._edit("name", text)
 
-        editor.editingFinished.connect(done)
-        self._editor = editor
-        return editor
+        self._editor = inline_rename(self, self.track.name, self.name_label.geometry(), done)
+        return self._editor
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.position().x() < STRIP_WIDTH + 4:

@@ -8,13 +8,14 @@ the punch range), or drag a range's edge to change it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPolygonF
 from PySide6.QtWidgets import QLineEdit, QSizePolicy, QWidget
 
 from app.session import edits as E
 from app.session.model import Marker, Project
 from app.ui.arrange.grid import bar_ticks, second_ticks
+from app.ui.arrange.rename import inline_rename
 from app.ui.arrange.timescale import TimeScale
 from app.ui.theme import COLOURS, colour, mono_font, ui_font
 
@@ -251,18 +252,10 @@ class Ruler(QWidget):
             self.start_rename(marker)
 
     def start_rename(self, marker: Marker) -> QLineEdit:
-        editor = QLineEdit(marker.name, self)
         x = int(max(0.0, self.scale.x_of(marker.position)))
-        editor.setGeometry(x, 0, 160, MID - 4)
-        editor.selectAll()
-        editor.show()
-        editor.setFocus()
 
-        def done() -> None:
-            text = editor.text().strip()
-            editor.deleteLater()
+        def done(text: str) -> None:
             if text and text != marker.name and self.view is not None:
                 self.view.editor.apply(E.RenameMarker(marker.id, text))
 
-        editor.editingFinished.connect(done)
-        return editor
+        return inline_rename(self, marker.name, QRect(x, 0, 160, MID - 4), done)

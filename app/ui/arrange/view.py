@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QColorDialog,
@@ -35,6 +35,7 @@ from app.ui.arrange.grid import bar_ticks
 from app.ui.arrange.header import HEADER_WIDTH, TrackHeader
 from app.ui.arrange.lane import TITLE_HEIGHT, Drag, TrackLane, lane_height
 from app.ui.arrange.overlay import Overlay
+from app.ui.arrange.rename import inline_rename
 from app.ui.arrange.ruler import Ruler
 from app.ui.arrange.timescale import TimeScale
 from app.ui.arrange.waveforms import WaveformStore
@@ -526,20 +527,13 @@ class ArrangeView(QWidget):
     def start_rename(self, lane: TrackLane, clip: Clip) -> QLineEdit:
         """An inline editor over the clip's title; Enter renames it."""
         x0 = max(0.0, self.scale.x_of(clip.position))
-        editor = QLineEdit(clip.name, lane)
-        editor.setGeometry(int(x0) + 2, 1, 200, TITLE_HEIGHT + 6)
-        editor.selectAll()
-        editor.show()
-        editor.setFocus()
 
-        def done() -> None:
-            text = editor.text().strip()
-            editor.deleteLater()
+        def done(text: str) -> None:
             if text and text != clip.name:
                 self.editor.rename(clip.id, text)
 
-        editor.editingFinished.connect(done)
-        return editor
+        return inline_rename(lane, clip.name, QRect(int(x0) + 2, 1, 200, TITLE_HEIGHT + 6),
+                             done)
 
     def context_menu(self, lane: TrackLane, clip: Clip | None, take: Take | None,
                      event: QMouseEvent) -> None:
