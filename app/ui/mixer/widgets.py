@@ -73,13 +73,38 @@ def parse_db(text: str) -> float:
     return max(SILENCE_DB, value)
 
 
-class Fader(QWidget):
-    """A vertical fader in dB. Drag (Shift for fine), wheel, double-click for 0 dB."""
+class HeldControl(QWidget):
+    """What a fader and a knob share: the signals saying a hand took, moved and let go of
+    the control, and double-click for the default. A subclass keeps `_drag` set while the
+    mouse holds it, and makes `_change(value)` set the value and emit `moved`."""
 
     moved = Signal(float)
     pressed = Signal()
     released = Signal()
     touched = Signal(bool)
+
+    default = 0.0  # what a double-click sets
+    _drag: tuple[float, float] | None  # set while the mouse holds the control
+
+    @property
+    def held(self) -> bool:
+        """A hand (the mouse) is on the control now."""
+        return self._drag is not None
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._drag is not None:
+            self._drag = None
+            self.touched.emit(False)
+            self.released.emit()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self.pressed.emit()
+        self._change(self.default)
+        self.released.emit()
+
+
+class Fader(HeldControl):
+    """A vertical fader in dB. Drag (Shift for fine), wheel, double-click for 0 dB."""
 
     CAP_W, CAP_H = 26, 38
     LABEL_W = 18
@@ -148,22 +173,6 @@ class Fader(QWidget):
         scale = 0.1 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1.0
         dy = event.position().y() - start_y
         self._change(fader_db(start_pos - dy * scale / max(1, bottom - top)))
-
-    @property
-    def held(self) -> bool:
-        """A hand (the mouse) is on the control now."""
-        return self._drag is not None
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if self._drag is not None:
-            self._drag = None
-            self.touched.emit(False)
-            self.released.emit()
-
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        self.pressed.emit()
-        self._change(0.0)
-        self.released.emit()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120.0
@@ -404,14 +413,9 @@ class ReductionBar(QWidget):
         p.end()
 
 
-class Knob(QWidget):
+class Knob(HeldControl):
     """A small rotary control with its caption; drag up/down (Shift fine), double-click
     for the default, wheel for steps. `log` makes the travel logarithmic (frequencies)."""
-
-    moved = Signal(float)
-    pressed = Signal()
-    released = Signal()
-    touched = Signal(bool)
 
     SIZE = 26
 
@@ -498,22 +502,6 @@ class Knob(QWidget):
         start_y, start = self._drag
         scale = 0.1 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1.0
         self._change(self._denorm(start - (event.position().y() - start_y) * scale / 150.0))
-
-    @property
-    def held(self) -> bool:
-        """A hand (the mouse) is on the control now."""
-        return self._drag is not None
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if self._drag is not None:
-            self._drag = None
-            self.touched.emit(False)
-            self.released.emit()
-
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        self.pressed.emit()
-        self._change(self.default)
-        self.released.emit()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120.0
