@@ -32,7 +32,6 @@ TRANSPORT_NOTES = {
     0x5F: "record",
     0x56: "loop",
 }
-_BUTTON_PATHS = {MUTE: "mute", SOLO: "solo"}
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,6 @@ class Task(QRunnable):
     def cancel(self) -> None:
         self._stop.set()
 
-    def is_cancelled(self) -> bool:
-        return self._stop.is_set()
-
     def _progress(self, fraction: float) -> None:
         # Throttled: a signal per percent is plenty for a progress bar.
         if fraction >= 1.0 or fraction - self._last >= 0.01:
