@@ -29,7 +29,7 @@ import math
 import numpy as np
 from numba import njit
 
-from app.dsp.drive import drive_gains
+from app.dsp.drive import drive_gains, soft_clip
 from app.dsp.dynamics import _pole
 from app.dsp.safe import DENORMAL_FLOOR, clamp, clamp_rate, sanitize
 
@@ -421,5 +421,5 @@ def drive_stereo(x: np.ndarray, n: int, drive_from_db: float, drive_to_db: float
             xl = 0.0
         if xr != xr:
             xr = 0.0
-        x[i, 0] = math.tanh(g * xl) * c
-        x[i, 1] = math.tanh(g * xr) * c
+        x[i, 0] = soft_clip(g * xl) * c
+        x[i, 1] = soft_clip(g * xr) * c

@@ -358,21 +358,73 @@ def _ramp_add(src, dst, n, g0, g1):
 
 
 @njit(nogil=True, cache=True)
-def _pan_into(src, dst, n, l0, r0, l1, r1, level0, level1, add):
-    """dst (=|+=) src x per-side pan gains x level, each ramped from 0 to 1 values."""
+def _acc_ramp(src, acc, row, n, g0, g1):
+    """acc[row] += src x a gain ramp (addressed by row: no view of acc per call)."""
+    if g0 == g1:
+        if g1 != 0.0:
+            for i in range(n):
+                acc[row, i, 0] += src[i, 0] * g1
+                acc[row, i, 1] += src[i, 1] * g1
+        return
+    step = (g1 - g0) / n
+    for i in range(n):
+        g = g0 + step * (i + 1)
+        acc[row, i, 0] += src[i, 0] * g
+        acc[row, i, 1] += src[i, 1] * g
+
+
+@njit(nogil=True, cache=True)
+def _acc_pan(src, acc, row, n, l0, r0, l1, r1, level0, level1):
+    """acc[row] += src x per-side pan gains x level, each ramped from 0 to 1 values."""
     sl = (l1 * level1 - l0 * level0) / n
     sr = (r1 * level1 - r0 * level0) / n
     gl0 = l0 * level0
     gr0 = r0 * level0
     for i in range(n):
-        gl = gl0 + sl * (i + 1)
-        gr = gr0 + sr * (i + 1)
-        if add:
-            dst[i, 0] += src[i, 0] * gl
-            dst[i, 1] += src[i, 1] * gr
+        acc[row, i, 0] += src[i, 0] * (gl0 + sl * (i + 1))
+        acc[row, i, 1] += src[i, 1] * (gr0 + sr * (i + 1))
+
+
+@njit(nogil=True, cache=True)
+def _pan_fader_meter(x, scratch, n, l0, r0, l1, r1, f0, f1, meters, s, bus_acc, dest):
+    """One pass of a strip's pan and fader: scratch's panned and post rows, the strip's
+    meter on post, and post added into bus_acc[dest] (dest < 0: not here).
+
+    The meter keeps four partial sums so that its additions do not wait on each other.
+    """
+    panned = scratch[SCR_PANNED]
+    post = scratch[SCR_POST]
+    sl = (l1 - l0) / n
+    sr = (r1 - r0) / n
+    fstep = 0.0 if f0 == f1 else (f1 - f0) / n
+    fbase = f1 if f0 == f1 else f0
+    peak0 = peak1 = meters[s, M_PEAK]
+    acc0 = acc1 = 0.0
+    to_bus = dest >= 0
+    row = dest if to_bus else 0
+    for i in range(n):
+        k = i + 1
+        gf = fbase + fstep * k
+        a = x[i, 0] * (l0 + sl * k)
+        b = x[i, 1] * (r0 + sr * k)
+        panned[i, 0] = a
+        panned[i, 1] = b
+        a *= gf
+        b *= gf
+        post[i, 0] = a
+        post[i, 1] = b
+        if to_bus:
+            bus_acc[row, i, 0] += a
+            bus_acc[row, i, 1] += b
+        if i & 1:
+            peak1 = max(peak1, abs(a), abs(b))
+            acc1 += a * a + b * b
         else:
-            dst[i, 0] = src[i, 0] * gl
-            dst[i, 1] = src[i, 1] * gr
+            peak0 = max(peak0, abs(a), abs(b))
+            acc0 += a * a + b * b
+    meters[s, M_PEAK] = max(peak0, peak1)
+    meters[s, M_SUMSQ] += acc0 + acc1
+    meters[s, M_COUNT] += 2 * n
 
 
 @njit(nogil=True, cache=True)
@@ -418,35 +470,40 @@ def _bus_effect(row, kind, x, n, fs, tempo):
 
 @njit(nogil=True, cache=True)
 def _read_source(s, p, plan_strip, rings, ring_ctl, fb, inp, x, n, rolling, monitoring):
-    """Fill x[:n] with strip s's source: device input when monitoring, else its ring."""
-    for i in range(n):
-        x[i, 0] = 0.0
-        x[i, 1] = 0.0
+    """Fill x[:n] with strip s's source: device input when monitoring, else its ring;
+    silence where there is none. Each frame is written once."""
+    m = 0
     if monitoring:
         cl = plan_strip[p, s, S_IN_L]
         cr = plan_strip[p, s, S_IN_R]
         nin = inp.shape[1]
-        if 0 <= cl < nin:
-            if cr < 0:
-                cr = cl
-            if cr < nin:
-                for i in range(n):
-                    x[i, 0] = inp[i, cl]
-                    x[i, 1] = inp[i, cr]
-        return
-    ri = plan_strip[p, s, S_RING]
-    if not rolling or ri < 0 or ri >= rings.shape[0]:
-        return
-    size = rings.shape[1]
-    mask = size - 1
-    start = fb[F_CONSUMED]
-    avail = ring_ctl[R_WRITTEN] - start
-    m = n if avail >= n else max(0, avail)
-    ring = rings[ri]
-    for i in range(m):
-        j = (start + i) & mask
-        x[i, 0] = ring[j, 0]
-        x[i, 1] = ring[j, 1]
+        if cr < 0:
+            cr = cl
+        if 0 <= cl < nin and cr < nin:
+            for i in range(n):
+                x[i, 0] = inp[i, cl]
+                x[i, 1] = inp[i, cr]
+            m = n
+    else:
+        ri = plan_strip[p, s, S_RING]
+        if rolling and 0 <= ri < rings.shape[0]:
+            size = rings.shape[1]
+            start = fb[F_CONSUMED]
+            avail = ring_ctl[R_WRITTEN] - start
+            m = n if avail >= n else max(0, avail)
+            # Two contiguous runs (before and after the ring's end) instead of a
+            # masked index per frame.
+            j0 = start & (size - 1)
+            first = min(m, size - j0)
+            for i in range(first):
+                x[i, 0] = rings[ri, j0 + i, 0]
+                x[i, 1] = rings[ri, j0 + i, 1]
+            for i in range(first, m):
+                x[i, 0] = rings[ri, i - first, 0]
+                x[i, 1] = rings[ri, i - first, 1]
+    for i in range(m, n):
+        x[i, 0] = 0.0
+        x[i, 1] = 0.0
 
 
 @njit(nogil=True, cache=True)
@@ -502,6 +559,26 @@ def _scrub(x, n):
             v = x[i, ch]
             if not math.isfinite(v):
                 x[i, ch] = 0.0
+
+
+@njit(nogil=True, cache=True)
+def _scrub_gain(x, n, g0, g1):
+    """_scrub, then x *= a gain ramp from g0 to g1 (the strip's trim and polarity), in
+    one pass; the same samples as scrubbing and then ramping."""
+    if g0 == g1:
+        for i in range(n):
+            a = x[i, 0]
+            b = x[i, 1]
+            x[i, 0] = (a if math.isfinite(a) else 0.0) * g1
+            x[i, 1] = (b if math.isfinite(b) else 0.0) * g1
+        return
+    step = (g1 - g0) / n
+    for i in range(n):
+        g = g0 + step * (i + 1)
+        a = x[i, 0]
+        b = x[i, 1]
+        x[i, 0] = (a if math.isfinite(a) else 0.0) * g
+        x[i, 1] = (b if math.isfinite(b) else 0.0) * g
 
 
 @njit(nogil=True, cache=True)
@@ -1078,13 +1155,12 @@ def _process_strip(
         slot = plan_strip[p, s, A.S_FX]
         if 0 <= slot < fx_state.shape[0] and plan_strip[p, s, A.S_FX_KIND] != A.FX_NONE:
             _bus_effect(fx_state[slot], plan_strip[p, s, A.S_FX_KIND], x, n, fs, tempo)
-    _scrub(x, n)
 
     tgt = strip_p[TARGET, s]
     cur = strip_p[CUR, s]
     g1 = tgt[P_TRIM] * tgt[P_POLARITY]
     g0 = cur[P_TRIM] * cur[P_POLARITY]
-    _ramp_mul(x, n, g0, g1)
+    _scrub_gain(x, n, g0, g1)
     cur[P_TRIM] = tgt[P_TRIM]
     cur[P_POLARITY] = tgt[P_POLARITY]
     _strip_dsp(dsp_state[s], tgt, cur, x, n, fs)
@@ -1101,68 +1177,80 @@ def _process_strip(
         lv0 = cc[C_LEVEL] if ct[C_PRE] != 0.0 else cc[C_LEVEL] * fader_on0
         lv1 = ct[C_LEVEL] if ct[C_PRE] != 0.0 else ct[C_LEVEL] * fader_on1
         if lv0 != 0.0 or lv1 != 0.0:
-            _pan_into(x, cue_acc[c], n, cc[C_PAN_L], cc[C_PAN_R], l1, r1, lv0, lv1, True)
+            _acc_pan(x, cue_acc, c, n, cc[C_PAN_L], cc[C_PAN_R], l1, r1, lv0, lv1)
         cc[C_LEVEL] = ct[C_LEVEL]
         cc[C_PAN] = ct[C_PAN]
         cc[C_PAN_L] = l1
         cc[C_PAN_R] = r1
     cur[P_POST_CUE] = fader_on1
 
-    panned = scratch[SCR_PANNED]
     # Tracks pan with the constant-power law; buses and the master carry a stereo
     # image already, so their pan is a balance (unity at centre).
     if kind == KIND_AUDIO:
         l1, r1 = pan_gains(tgt[P_PAN])
     else:
         l1, r1 = balance_gains(tgt[P_PAN])
-    _pan_into(x, panned, n, cur[P_PAN_L], cur[P_PAN_R], l1, r1, 1.0, 1.0, False)
-    cur[P_PAN_L] = l1
-    cur[P_PAN_R] = r1
-    cur[P_PAN] = tgt[P_PAN]
-
     is_master = kind == KIND_MASTER
     audible = 1.0 - tgt[P_MUTE]
     if solo_mode == SOLO_IN_PLACE and any_solo and not is_master:
         if cur[P_SOLO] == 0.0 and tgt[P_SOLO_ISOLATE] == 0.0:
             audible = 0.0
     soloed = tgt[P_SOLO] != 0.0 and not is_master
-    if soloed and solo_mode == SOLO_PFL:
-        _ramp_add(panned, scratch[SCR_SOLO], n, 1.0, 1.0)
-
+    dest = plan_strip[p, s, S_OUTPUT]
+    # A strip that also sends to the bus it feeds adds its sends there first.
+    late = is_master or dest < 0
     for k in range(MAX_SENDS):
-        bus = plan_send[p, s, k, SEND_BUS]
-        if bus >= 0 and plan_send[p, s, k, SEND_PRE] != 0:
-            _ramp_add(panned, bus_acc[bus], n, cur[P_SENDS + k], tgt[P_SENDS + k])
-
-    post = scratch[SCR_POST]
-    for i in range(n):
-        post[i, 0] = panned[i, 0]
-        post[i, 1] = panned[i, 1]
-    _ramp_mul(post, n, cur[P_FADER] * cur[P_AUDIBLE], tgt[P_FADER] * audible)
+        if plan_send[p, s, k, SEND_BUS] == dest:
+            late = True
+    if late:
+        dest = -1
+    _pan_fader_meter(
+        x,
+        scratch,
+        n,
+        cur[P_PAN_L],
+        cur[P_PAN_R],
+        l1,
+        r1,
+        cur[P_FADER] * cur[P_AUDIBLE],
+        tgt[P_FADER] * audible,
+        meters,
+        s,
+        bus_acc,
+        dest,
+    )
+    cur[P_PAN_L] = l1
+    cur[P_PAN_R] = r1
+    cur[P_PAN] = tgt[P_PAN]
     cur[P_FADER] = tgt[P_FADER]
     cur[P_AUDIBLE] = audible
     cur[P_MUTE] = tgt[P_MUTE]
+    panned = scratch[SCR_PANNED]
 
+    if soloed and solo_mode == SOLO_PFL:
+        _acc_ramp(panned, scratch, SCR_SOLO, n, 1.0, 1.0)
+    for k in range(MAX_SENDS):
+        bus = plan_send[p, s, k, SEND_BUS]
+        if bus >= 0 and plan_send[p, s, k, SEND_PRE] != 0:
+            _acc_ramp(panned, bus_acc, bus, n, cur[P_SENDS + k], tgt[P_SENDS + k])
     for k in range(MAX_SENDS):
         bus = plan_send[p, s, k, SEND_BUS]
         if bus >= 0 and plan_send[p, s, k, SEND_PRE] == 0:
             g0 = cur[P_SENDS + k] * fader_on0
-            _ramp_add(panned, bus_acc[bus], n, g0, tgt[P_SENDS + k] * fader_on1)
+            _acc_ramp(panned, bus_acc, bus, n, g0, tgt[P_SENDS + k] * fader_on1)
     for k in range(MAX_SENDS):
         cur[P_SENDS + k] = tgt[P_SENDS + k]
 
+    post = scratch[SCR_POST]
     if soloed and solo_mode == SOLO_AFL:
-        _ramp_add(post, scratch[SCR_SOLO], n, 1.0, 1.0)
-    _meter(meters, s, post, n)
+        _acc_ramp(post, scratch, SCR_SOLO, n, 1.0, 1.0)
     if is_master:
         main = scratch[SCR_MAIN]
         for i in range(n):
             main[i, 0] = post[i, 0]
             main[i, 1] = post[i, 1]
-    else:
-        dest = plan_strip[p, s, S_OUTPUT]
-        if dest >= 0:
-            _ramp_add(post, bus_acc[dest], n, 1.0, 1.0)
+    elif late and plan_strip[p, s, S_OUTPUT] >= 0:
+        _acc_ramp(post, bus_acc, plan_strip[p, s, S_OUTPUT], n, 1.0, 1.0)
 
 
 @njit(nogil=True, cache=True)
@@ -1405,6 +1493,27 @@ def process_block(
         fb[F_POSITION] = timeline_frame(fb, start + n)
     fb[F_BLOCKS] += 1
     fb[F_FRAMES] += n
+
+
+@njit(nogil=True, cache=True)
+def render_blocks(args, fb, ring_ctl, inp, out, n):
+    """process_block over out's rows in blocks of n frames, for an offline render.
+
+    args: the arena's kernel arrays (fb and ring_ctl among them); inp holds at least n
+    rows. The first block always runs; each later one only while the playback rings
+    already hold all its frames, so a butler serviced before every call leaves the
+    output the same as servicing it before every block. Returns the frames done.
+    """
+    total = out.shape[0]
+    done = 0
+    while done < total:
+        m = min(n, total - done)
+        if done > 0:
+            if ring_ctl[R_READY_GEN] != fb[F_GEN] or ring_ctl[R_WRITTEN] - fb[F_CONSUMED] < m:
+                break
+        process_block(*args, inp[:m], out[done : done + m], 0, 0)
+        done += m
+    return done
 
 
 @njit(nogil=True, cache=True)
