@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from _sessions import make_stems, stems_project
 from engine_capacity import (
     COMP_ATTACK,
     COMP_MAKEUP,
@@ -48,35 +49,12 @@ from engine_capacity import (
 
 from app.engine.arena import MAX_BLOCK
 from app.engine.engine import Engine
-from app.session import edits, media, store
-from app.session.model import Clip, Track
+from app.session import store
 
 RATE = 48000
 SHORT = bool(os.environ.get("GLASSROOM_BENCH_SHORT"))
 TRACKS, SECONDS = (8, 10) if SHORT else (32, 60)
 CACHE = Path(tempfile.gettempdir()) / "glassroom-bench" / f"bounce-{TRACKS}x{SECONDS}"
-
-
-def make_stems(folder: Path) -> list[Path]:
-    """Stereo float32 WAVs: a decaying tone pattern over noise, different per track."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for k in range(TRACKS):
-        path = folder / f"stem{k:02d}.wav"
-        paths.append(path)
-        if path.exists():
-            continue
-        rng = np.random.default_rng(k)
-        partial = path.with_suffix(".part")
-        with sf.SoundFile(partial, "w", RATE, 2, subtype="FLOAT", format="WAV") as f:
-            for s in range(SECONDS):
-                t = np.arange(RATE) / RATE + s
-                env = np.exp(-4.0 * (t % 0.5))
-                tone = 0.4 * env * np.sin(2 * np.pi * (110 + 37 * k) * t)
-                noise = 0.05 * rng.standard_normal((RATE, 2))
-                f.write((tone[:, None] + noise).astype(np.float32))
-        partial.rename(path)
-    return paths
 
 
 def make_project(stems: list[Path]) -> Path:
@@ -85,16 +63,9 @@ def make_project(stems: list[Path]) -> Path:
         return folder
     if folder.exists():
         shutil.rmtree(folder)
-    project = store.create_project(folder, sample_rate=RATE, name="Bounce")
-    history = edits.EditHistory(project)
     rng = np.random.default_rng(0)
-    for path in stems:
-        mf = media.import_audio(path, folder, RATE).media
-        track = Track(path.stem)
-        strip_settings(track, rng)
-        clip = Clip(mf.id, 0, mf.frames, name=path.stem)
-        history.apply(edits.Compound("import", [edits.AddTrack(track),
-                                                edits.AddClip(track.id, clip, mf)]))
+    project = stems_project(folder, stems, RATE, "Bounce",
+                            dress=lambda track: strip_settings(track, rng))
     add_routing(project, list(project.tracks))
     store.save_project(project, folder)
     return folder
@@ -176,7 +147,7 @@ def run_pedalboard(pb, rows: list[tuple[Path, float, float, float]], out_dir: Pa
 
 def main() -> int:
     t_start = time.monotonic()
-    stems = make_stems(CACHE / "stems")
+    stems = make_stems(CACHE / "stems", TRACKS, SECONDS, RATE, tone=0.4, noise=0.05)
     folder = make_project(stems)
     rows = strips_of(folder)
     print(f"{TRACKS} tracks x {SECONDS} s at {RATE} Hz, each with HPF, 4 EQ bands, gate, "

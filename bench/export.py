@@ -20,13 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import soundfile as sf
+from _sessions import make_stems, stems_project
 
 from app.engine.engine import Engine
 from app.engine.export import ExportSettings, export_project
-from app.session import edits, media, store
-from app.session.model import Clip, Track
+from app.session import store
 
 RATE = 48000
 TARGET = -16.0
@@ -35,38 +33,11 @@ TRACKS, SECONDS = (8, 20) if SHORT else (32, 180)
 CACHE = Path(tempfile.gettempdir()) / "glassroom-bench" / f"export-{TRACKS}x{SECONDS}"
 
 
-def make_stems(folder: Path) -> list[Path]:
-    """Stereo float32 WAVs: a decaying tone burst pattern over noise, different per track."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for k in range(TRACKS):
-        path = folder / f"stem{k:02d}.wav"
-        paths.append(path)
-        if path.exists():
-            continue
-        rng = np.random.default_rng(k)
-        with sf.SoundFile(path, "w", RATE, 2, subtype="FLOAT") as f:
-            for s in range(SECONDS):
-                t = np.arange(RATE) / RATE + s
-                env = np.exp(-4.0 * (t % 0.5))
-                tone = 0.1 * env * np.sin(2 * np.pi * (110 + 37 * k) * t)
-                noise = 0.01 * rng.standard_normal((RATE, 2))
-                f.write((tone[:, None] + noise).astype(np.float32))
-    return paths
-
-
 def make_project(stems: list[Path]) -> Path:
     folder = CACHE / "Bench.glassroom"
     if (folder / store.PROJECT_FILE).is_file():
         return folder
-    project = store.create_project(folder, sample_rate=RATE, name="Bench")
-    history = edits.EditHistory(project)
-    for path in stems:
-        mf = media.import_audio(path, folder, RATE).media
-        track = Track(path.stem)
-        clip = Clip(mf.id, 0, mf.frames, name=path.stem)
-        history.apply(edits.Compound("import", [edits.AddTrack(track),
-                                                edits.AddClip(track.id, clip, mf)]))
+    project = stems_project(folder, stems, RATE, "Bench")
     store.save_project(project, folder)
     return folder
 
@@ -120,7 +91,7 @@ def run_ffmpeg(stems: list[Path], out: Path) -> float | None:
 
 
 def main() -> None:
-    stems = make_stems(CACHE / "stems")
+    stems = make_stems(CACHE / "stems", TRACKS, SECONDS, RATE, tone=0.1, noise=0.01)
     folder = make_project(stems)
     print(f"{TRACKS} stereo tracks x {SECONDS} s at {RATE} Hz -> FLAC 24-bit at {TARGET} LUFS")
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -19,7 +18,8 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
+from _jackd import start_server, stop_jack, watch_xruns
+from _sessions import busy_strip, write_sources
 
 RATE = 48000
 PERIOD = 128
@@ -28,48 +28,17 @@ SOURCES = 8
 SOURCE_SECONDS = 10
 
 
-def start_jack(name: str, realtime: bool) -> subprocess.Popen[bytes] | None:
-    scheduling = ["-R", "-P", "70"] if realtime else ["--no-realtime"]
-    server = subprocess.Popen(
-        ["jackd", "-n", name, *scheduling, "-d", "dummy", "-r", str(RATE), "-p", str(PERIOD)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        probe = subprocess.run(["jack_lsp", "-s", name], capture_output=True)
-        if probe.returncode == 0:
-            return server
-        if server.poll() is not None:
-            return None
-        time.sleep(0.05)
-    server.kill()
-    server.wait()
-    return None
-
-
 def make_session(folder: Path):
     from app.session import store
-    from app.session.model import Clip, MediaFile, Send, Track, TrackKind
+    from app.session.model import Clip, Track, TrackKind
 
     project = store.create_project(folder)
-    rng = np.random.default_rng(7)
-    media = []
-    for i in range(SOURCES):
-        data = (rng.standard_normal((RATE * SOURCE_SECONDS, 2)) * 0.05).astype(np.float32)
-        sf.write(folder / "audio" / f"src{i}.wav", data, RATE, subtype="FLOAT")
-        m = MediaFile(f"audio/src{i}.wav", data.shape[0], 2, RATE)
-        project.media[m.id] = m
-        media.append(m)
+    media = write_sources(folder, project, SOURCES, SOURCE_SECONDS, RATE)
     reverb, delay = Track("Reverb", TrackKind.BUS), Track("Delay", TrackKind.BUS)
     for i in range(TRACKS):
         t = Track(f"Track {i + 1}")
         t.clips.append(Clip(media[i % SOURCES].id, 0, RATE * SOURCE_SECONDS, fade_in=480))
-        t.strip.pan = (i % 9 - 4) / 4
-        t.strip.eq_on = True
-        t.strip.eq[1].gain_db = 3.0
-        t.strip.comp_on = True
-        t.strip.sends = [Send(reverb.id, -12.0), Send(delay.id, -18.0)]
+        busy_strip(t, i, reverb, delay)
         project.tracks.append(t)
     project.tracks += [reverb, delay]
     project.loop.start, project.loop.end, project.loop.enabled = 0, RATE * SOURCE_SECONDS, True
@@ -87,26 +56,16 @@ def main() -> int:
         return 0
     seconds = 60 if os.environ.get("GLASSROOM_BENCH_SHORT") else 600
     name = f"glassroom-bench-{uuid.uuid4().hex[:6]}"
-    # A real-time server (as a studio runs it) where the system allows, so the figures
-    # measure the engine rather than the scheduler; otherwise an ordinary one.
-    realtime = True
-    server = start_jack(name, realtime=True)
-    if server is None:
-        realtime = False
-        server = start_jack(name, realtime=False)
+    server, realtime = start_server(name, RATE, PERIOD)
     if server is None:
         print("jackd would not start")
         return 1
     print(f"JACK dummy server {name}: {'real-time' if realtime else 'no real-time'} scheduling")
     os.environ["JACK_DEFAULT_SERVER"] = name
-    import jack
-
     from app.engine.engine import Engine
 
-    xruns = []
-    watcher = jack.Client("glassroom-bench-xruns", no_start_server=True, servername=name)
-    watcher.set_xrun_callback(lambda delay: xruns.append(delay))
-    watcher.activate()
+    xruns: list[float] = []
+    watcher = watch_xruns("glassroom-bench-xruns", name, xruns)
     stop = threading.Event()
     engine = Engine()
     with tempfile.TemporaryDirectory() as tmp:
@@ -147,13 +106,7 @@ def main() -> int:
             stop.set()
             fb = engine.read_feedback()
             engine.close()
-            import sounddevice
-
-            sounddevice._terminate()  # PortAudio must leave JACK before the server stops
-            watcher.deactivate()
-            watcher.close()
-            server.terminate()
-            server.wait(timeout=10)
+            stop_jack(server, watcher)
     blocks = fb.blocks - start_fb.blocks
     print(
         f"live_stress: {TRACKS} tracks, {PERIOD} frames, {seconds} s with a busy Python thread: "

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import numpy as np
 import soundfile as sf
+from _jackd import start_server, stop_jack, watch_xruns
+from _sessions import busy_strip, write_sources
 
 RATE = 48000
 PERIOD = 128
@@ -40,50 +40,18 @@ TAKE_SECONDS = 20
 SCROLL_MS = 16
 
 
-def start_jack(name: str, realtime: bool) -> subprocess.Popen[bytes] | None:
-    scheduling = ["-R", "-P", "70"] if realtime else ["--no-realtime"]
-    server = subprocess.Popen(
-        ["jackd", "-n", name, *scheduling, "-d", "dummy", "-r", str(RATE), "-p", str(PERIOD),
-         "-C", str(INPUTS), "-P", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        probe = subprocess.run(["jack_lsp", "-s", name], capture_output=True)
-        if probe.returncode == 0 and f"system:capture_{INPUTS}".encode() in probe.stdout:
-            return server
-        if server.poll() is not None:
-            return None
-        time.sleep(0.05)
-    server.kill()
-    server.wait()
-    return None
-
-
 def make_session(folder: Path, seconds: int):
     from app.session import store
-    from app.session.model import Clip, MediaFile, MonitorMode, Send, Track, TrackKind
+    from app.session.model import Clip, MonitorMode, Track, TrackKind
 
     project = store.create_project(folder)
-    rng = np.random.default_rng(7)
-    media = []
-    for i in range(SOURCES):
-        data = (rng.standard_normal((RATE * SOURCE_SECONDS, 2)) * 0.05).astype(np.float32)
-        sf.write(folder / "audio" / f"src{i}.wav", data, RATE, subtype="FLOAT")
-        m = MediaFile(f"audio/src{i}.wav", data.shape[0], 2, RATE)
-        project.media[m.id] = m
-        media.append(m)
+    media = write_sources(folder, project, SOURCES, SOURCE_SECONDS, RATE)
     reverb, delay = Track("Reverb", TrackKind.BUS), Track("Delay", TrackKind.BUS)
     for i in range(TRACKS):
         t = Track(f"Track {i + 1}")
         for k in range(0, seconds + 120, SOURCE_SECONDS):  # no loop: passes would split takes
             t.clips.append(Clip(media[(i + k) % SOURCES].id, k * RATE, RATE * SOURCE_SECONDS))
-        t.strip.pan = (i % 9 - 4) / 4
-        t.strip.eq_on = True
-        t.strip.eq[1].gain_db = 3.0
-        t.strip.comp_on = True
-        t.strip.sends = [Send(reverb.id, -12.0), Send(delay.id, -18.0)]
+        busy_strip(t, i, reverb, delay)
         project.tracks.append(t)
     for i in range(INPUTS):
         t = Track(f"Input {i + 1}", armed=True, monitor=MonitorMode.OFF)
@@ -130,11 +98,7 @@ def main() -> int:
         return 0
     seconds = 60 if os.environ.get("GLASSROOM_BENCH_SHORT") else 600
     name = f"glassroom-rec-{uuid.uuid4().hex[:6]}"
-    realtime = True
-    server = start_jack(name, realtime=True)
-    if server is None:
-        realtime = False
-        server = start_jack(name, realtime=False)
+    server, realtime = start_server(name, RATE, PERIOD, INPUTS)
     if server is None:
         print("jackd would not start")
         return 1
@@ -142,7 +106,6 @@ def main() -> int:
           f"{'real-time' if realtime else 'no real-time'} scheduling")
     os.environ["JACK_DEFAULT_SERVER"] = name
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import jack
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -151,9 +114,7 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication(sys.argv)
     xruns: list[float] = []
-    watcher = jack.Client("glassroom-rec-xruns", no_start_server=True, servername=name)
-    watcher.set_xrun_callback(lambda delay: xruns.append(delay))
-    watcher.activate()
+    watcher = watch_xruns("glassroom-rec-xruns", name, xruns)
     engine = Engine()
     stats = Stats()
     code = 0
@@ -237,13 +198,7 @@ def main() -> int:
             window.history.mark_clean()
             window.close()
             engine.close()
-            import sounddevice
-
-            sounddevice._terminate()  # PortAudio must leave JACK before the server stops
-            watcher.deactivate()
-            watcher.close()
-            server.terminate()
-            server.wait(timeout=10)
+            stop_jack(server, watcher)
     processed = fb.frames - start_fb.frames
     device = (device1 - device0) % (1 << 32)
     # Both counters are read a moment apart: up to a period either way is not a loss.

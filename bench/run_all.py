@@ -1,7 +1,8 @@
 """Runs every benchmark in bench/ as its own process and prints its figures.
 
 `make bench` runs them in full; `make test` sets GLASSROOM_BENCH_SHORT=1 so each runs
-its short smoke mode. A benchmark that fails makes the whole run fail.
+its short smoke mode. A benchmark that fails makes the whole run fail. Modules whose
+name starts with "_" hold what the benchmarks share and are not run.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 
 def main() -> int:
     here = Path(__file__).resolve().parent
-    scripts = sorted(p for p in here.glob("*.py") if p.name != Path(__file__).name)
+    scripts = sorted(p for p in here.glob("*.py")
+                     if p.name != Path(__file__).name and not p.name.startswith("_"))
     only = set(sys.argv[1:])
     failed = []
     mode = "short" if os.environ.get("GLASSROOM_BENCH_SHORT") else "full"
