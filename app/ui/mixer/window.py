@@ -13,12 +13,14 @@ window re-syncs once per event-loop turn.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -49,6 +51,8 @@ from app.ui.mixer.strip import ChannelStrip, StripContext
 from app.ui.mixer.widgets import MASTER_BG, STRIP_BG
 from app.ui.theme import ui_font
 from app.ui.undo import UndoMirror
+
+D = TypeVar("D", bound=QDialog)
 
 METER_HZ = 30
 SIDE_WIDTH = 330
@@ -419,27 +423,13 @@ class MixerWindow(QWidget):
         self.control_room.listen(source)
 
     def open_cue(self, cue_id: str) -> CueEditor:
-        editor = self.cue_editors.get(cue_id)
-        if editor is None:
-            editor = CueEditor(self.cue_ctx, cue_id, self)
-            editor.setStyleSheet(STYLE)
-            editor.finished.connect(lambda _r, c=cue_id: self.cue_editors.pop(c, None))
-            self.cue_editors[cue_id] = editor
-        editor.show()
-        editor.raise_()
-        return editor
+        return _open_once(self.cue_editors, cue_id,
+                          lambda: CueEditor(self.cue_ctx, cue_id, self))
 
     def open_eq(self, track_id: str) -> EqEditor:
-        editor = self.eq_editors.get(track_id)
-        if editor is None:
-            editor = EqEditor(self.project.track(track_id), self.project.sample_rate,
-                              self.history.apply, self.history.close_merge, self)
-            editor.setStyleSheet(STYLE)
-            editor.finished.connect(lambda _r, t=track_id: self.eq_editors.pop(t, None))
-            self.eq_editors[track_id] = editor
-        editor.show()
-        editor.raise_()
-        return editor
+        return _open_once(self.eq_editors, track_id, lambda: EqEditor(
+            self.project.track(track_id), self.project.sample_rate, self.history.apply,
+            self.history.close_merge, self))
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         if self._poll and not self.meter_timer.isActive():
@@ -460,3 +450,16 @@ class MixerWindow(QWidget):
         if self.binder is not None:
             self.binder.detach()
 
+
+def _open_once(editors: dict[str, D], key: str, make: Callable[[], D]) -> D:
+    """Show and raise the editor kept under `key` in `editors`, made by `make` (in the
+    mixer's style) when there is none; it leaves `editors` when it closes."""
+    editor = editors.get(key)
+    if editor is None:
+        editor = make()
+        editor.setStyleSheet(STYLE)
+        editor.finished.connect(lambda _r, k=key: editors.pop(k, None))
+        editors[key] = editor
+    editor.show()
+    editor.raise_()
+    return editor
