@@ -90,6 +90,17 @@ def _pan_text(v: float) -> str:
     return f"{'L' if v < 0 else 'R'}{abs(v) * 100:.0f}"
 
 
+def _popup_button(name: str, tip: str) -> QToolButton:
+    """A strip-wide button that opens its menu at once."""
+    b = QToolButton()
+    b.setObjectName(name)
+    b.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+    b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    b.setFixedHeight(18)
+    b.setToolTip(tip)
+    return b
+
+
 def _button(text: str, name: str = "sb", tip: str = "", checkable: bool = True) -> QPushButton:
     b = QPushButton(text)
     b.setObjectName(name)
@@ -205,12 +216,7 @@ class ChannelStrip(QFrame):
         master = self.kind is TrackKind.MASTER
 
         # input stage
-        self.input_button = QToolButton()
-        self.input_button.setObjectName("inputButton")
-        self.input_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.input_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.input_button.setFixedHeight(18)
-        self.input_button.setToolTip("Input channels")
+        self.input_button = _popup_button("inputButton", "Input channels")
         menu = QMenu(self.input_button)
         menu.aboutToShow.connect(lambda: self._fill_input_menu(menu))
         self.input_button.setMenu(menu)
@@ -359,12 +365,7 @@ class ChannelStrip(QFrame):
             self.arm.hide()
             self.monitor.hide()
             body.addWidget(self._blank(detail=False))
-        self.automation = QToolButton()
-        self.automation.setObjectName("automationButton")
-        self.automation.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.automation.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.automation.setFixedHeight(18)
-        self.automation.setToolTip("Automation mode")
+        self.automation = _popup_button("automationButton", "Automation mode")
         auto_menu = QMenu(self.automation)
         for mode in AutomationMode:
             auto_menu.addAction(_AUTOMATION_TEXT[mode],
