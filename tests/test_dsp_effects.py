@@ -14,17 +14,28 @@ def _energy_db(x):
     return 10 * math.log10(e) if e > 0 else -math.inf
 
 
-def _reverb(fs, seconds, room, damp=0.5, width=1.0, source=None, block=128):
-    state = np.zeros(rv.reverb_state_size(fs))
-    rv.reverb_init(state, fs)
-    buf = np.zeros((2, int(seconds * fs)), dtype=np.float32)
+def _stereo_input(fs, seconds, source, dtype) -> np.ndarray:
+    """(frames, channels) of `seconds`: a unit impulse at 0 in both channels, or `source`
+    ((2, n)) from 0, then silence."""
+    buf = np.zeros((2, int(seconds * fs)), dtype=dtype)
     if source is None:
         buf[:, 0] = 1.0
     else:
         buf[:, : source.shape[1]] = source
-    frames = np.ascontiguousarray(buf.T)
+    return np.ascontiguousarray(buf.T)
+
+
+def _blocks(frames: np.ndarray, block: int):
+    """Successive views of `frames`, `block` frames each (the last may be shorter)."""
     for i in range(0, frames.shape[0], block):
-        blk = frames[i : i + block]
+        yield frames[i : i + block]
+
+
+def _reverb(fs, seconds, room, damp=0.5, width=1.0, source=None, block=128):
+    state = np.zeros(rv.reverb_state_size(fs))
+    rv.reverb_init(state, fs)
+    frames = _stereo_input(fs, seconds, source, np.float32)
+    for blk in _blocks(frames, block):
         rv.reverb_process(state, blk, blk.shape[0], room, damp, width)
     return np.ascontiguousarray(frames.T), state
 
@@ -71,14 +82,8 @@ def test_reverb_bad_settings_and_input():
 def _delay(fs, seconds, time_ms, feedback, damp, source=None, block=128):
     state = np.zeros(dl.delay_state_size(fs))
     dl.delay_init(state)
-    buf = np.zeros((2, int(seconds * fs)))
-    if source is None:
-        buf[:, 0] = 1.0
-    else:
-        buf[:, : source.shape[1]] = source
-    frames = np.ascontiguousarray(buf.T)
-    for i in range(0, frames.shape[0], block):
-        blk = frames[i : i + block]
+    frames = _stereo_input(fs, seconds, source, np.float64)
+    for blk in _blocks(frames, block):
         dl.delay_process(state, blk, blk.shape[0], fs, time_ms, feedback, damp)
     return np.ascontiguousarray(frames.T), state
 
