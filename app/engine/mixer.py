@@ -380,6 +380,12 @@ def _acc_pan(src, acc, row, n, l0, r0, l1, r1, level0, level1):
     sr = (r1 * level1 - r0 * level0) / n
     gl0 = l0 * level0
     gr0 = r0 * level0
+    if sl == 0.0 and sr == 0.0:
+        # Held still: the same gains as the ramp's (gl0 + 0.0 == gl0), without it.
+        for i in range(n):
+            acc[row, i, 0] += src[i, 0] * gl0
+            acc[row, i, 1] += src[i, 1] * gr0
+        return
     for i in range(n):
         acc[row, i, 0] += src[i, 0] * (gl0 + sl * (i + 1))
         acc[row, i, 1] += src[i, 1] * (gr0 + sr * (i + 1))
@@ -1106,7 +1112,10 @@ def _strip_dsp(st, tgt, cur, x, n, fs):
     cur[A.P_DRIVE_DB] = tgt[A.P_DRIVE_DB]
 
 
-@njit(nogil=True, cache=True)
+# Without numba's runtime: a strip only takes views of the arena (it never allocates),
+# and the runtime's atomic reference counts on those views, kept on every branch, cost
+# about a tenth of the whole strip.
+@njit(nogil=True, cache=True, _nrt=False)
 def _process_strip(
     s,
     p,
