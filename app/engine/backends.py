@@ -26,7 +26,7 @@ STANDARD_RATES = (22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000)
 STALL_SECONDS = 1.5  # no block for this long on a running stream: the device is gone
 # An offline render runs the kernel over this many frames per call (a whole number of
 # blocks): Python's per-call costs (the butler, the file write) then count little.
-RENDER_CHUNK_FRAMES = 4096
+RENDER_CHUNK_FRAMES = 8192
 
 Progress = Callable[[str, float], None]
 
