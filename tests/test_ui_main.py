@@ -473,3 +473,15 @@ def test_the_engine_starts_on_a_worker_and_takes_over_the_open_project(window, q
     finally:
         window.stop()
         engine.close()
+
+
+def test_no_two_menu_actions_share_a_shortcut(window) -> None:
+    from PySide6.QtGui import QAction
+
+    seen: dict[str, str] = {}
+    for action in window.findChildren(QAction):
+        for key in action.shortcuts():
+            text = key.toString()
+            assert text not in seen, f"{text} is both {seen[text]!r} and {action.text()!r}"
+            seen[text] = action.text()
+    assert "Ctrl+Shift+Z" in seen and "Space" in seen

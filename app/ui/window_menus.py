@@ -119,7 +119,7 @@ class WindowMenus:
         a(tr, "P&unch", "Shift+P", self.toggle_punch)
         a(tr, "Co&unt-in (2 bars)", None,
           lambda c=False: setattr(self, "count_in", bool(c)), checkable=True)
-        a(tr, "&Discard Last Take", "Ctrl+Shift+Z", self.discard_last_take)
+        a(tr, "&Discard Last Take", "Ctrl+Alt+Z", self.discard_last_take)
         a(tr, "Calibrate &Latency (out 1 → in 1)", None, self.calibrate_latency)
         a(tr, "&Click", "K", self.toggle_click)
         tr.addSeparator()
