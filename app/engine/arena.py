@@ -192,6 +192,14 @@ L_COUNT = 6  # points
 L_MODE = 7  # how the strip plays and writes the lane: MODE_*
 L_HINT = 8  # kernel: plan_points row the lane was last read at (the next read looks there)
 PLAN_LANE = 10
+# The kernel's cache of the segment each lane is playing (lane_seg rows, per plan half):
+# the lane is a straight line over [SEG_FROM, SEG_TO), so a block inside it reads one
+# contiguous row instead of the lane's points. Zeros are an empty range: read afresh.
+SEG_FROM = 0
+SEG_TO = 1
+SEG_VALUE = 2  # the lane's value at SEG_FROM
+SEG_SLOPE = 3  # its change per frame (0 for a hold)
+LANE_SEG = 4
 CONVERT_RAW, CONVERT_GAIN, CONVERT_FLAG, CONVERT_POLARITY = 0, 1, 2, 3
 MODE_READ, MODE_TOUCH, MODE_LATCH, MODE_WRITE, MODE_TRIM = 0, 1, 2, 3, 4
 
@@ -305,7 +313,8 @@ SCR_PANNED = 2  # after pan, before the fader: pre-fader sends
 SCR_SOLO = 3  # AFL/PFL sum
 SCR_CR = 4  # control room
 SCR_MAIN = 5  # the master's output
-SCRATCH_ROWS = 6
+SCR_RAMP = 6  # kernel: (i + 1) / n in both channels of frame i: a gain ramp's shape
+SCRATCH_ROWS = 7
 
 # The order of the arrays in the pointer table; the callback rebuilds them in this order.
 ARRAYS = (
@@ -339,6 +348,7 @@ ARRAYS = (
     "plan_points",
     "capture_pos",
     "auto",
+    "lane_seg",
 )
 
 # -- automation writing (the `auto` array) ------------------------------------------
@@ -472,6 +482,7 @@ class Arena:
         self.room_state = np.zeros(ROOM_STATE)
         self.plan_lanes = np.zeros((2, capacity.lanes, PLAN_LANE), np.int64)
         self.plan_points = np.zeros((2, capacity.points, 3))
+        self.lane_seg = np.zeros((2, capacity.lanes, LANE_SEG))
         self.auto = np.zeros((1 + auto_params(s, c) + AUTO_RING, AUTO_FIELDS))
         self.auto[1 : 1 + auto_params(s, c), AF_PREV_AT] = -1.0
         self.auto[1 : 1 + auto_params(s, c), AF_UI_SEEN] = math.nan

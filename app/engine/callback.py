@@ -95,6 +95,7 @@ def _views(table_address):
             (1 + s * A.PARAMS_PER_STRIP + c * s * A.CUE_PARAMS + A.AUTO_RING, A.AUTO_FIELDS),
             dtype=f8,
         ),
+        carray(_address_as_pointer(tbl[30]), (2, dims[A.D_LANES], A.LANE_SEG), dtype=f8),
     )
 
 
@@ -147,6 +148,7 @@ def run_root(root, inp, out, flags, device_time_us):
             v[27],
             v[28],
             v[29],
+            v[30],
             inp[done : done + m],
             out[done : done + m],
             flags,

@@ -261,6 +261,7 @@ def _write_automation(project: Project, arena: A.Arena, p: int, m: PlanMap) -> N
                 hold = 1.0 if point.interp is Interp.HOLD else 0.0
                 points.append((float(point.time), float(point.value), hold))
     arena.plan_lanes[p] = 0
+    arena.lane_seg[p] = 0.0
     for i, row in enumerate(lanes):
         arena.plan_lanes[p, i, : len(row)] = row
     if points:

@@ -157,6 +157,7 @@ from app.engine.arena import (
     SCR_PANNED,
     SCR_POST,
     SCR_PRE,
+    SCR_RAMP,
     SCR_SOLO,
     SEND_BUS,
     SEND_PRE,
@@ -359,19 +360,23 @@ def _ramp_add(src, dst, n, g0, g1):
 
 
 @njit(nogil=True, cache=True)
-def _acc_ramp(src, acc, row, n, g0, g1):
-    """acc[row] += src x a gain ramp (addressed by row: no view of acc per call)."""
+def _acc_ramp(src, acc, row, n, g0, g1, scratch):
+    """acc[row] += src x a gain ramp from g0 to g1 (addressed by row: no view of acc's
+    row per call). Both channels of a frame take the same gain, so the loop runs flat
+    over the interleaved samples with the ramp's shape from scratch[SCR_RAMP]: it
+    vectorises without shuffling channels, about twice as fast as frame by frame."""
+    a = acc[row].reshape(-1)
+    x = src.reshape(-1)
+    m = 2 * n
     if g0 == g1:
         if g1 != 0.0:
-            for i in range(n):
-                acc[row, i, 0] += src[i, 0] * g1
-                acc[row, i, 1] += src[i, 1] * g1
+            for j in range(m):
+                a[j] += x[j] * g1
         return
-    step = (g1 - g0) / n
-    for i in range(n):
-        g = g0 + step * (i + 1)
-        acc[row, i, 0] += src[i, 0] * g
-        acc[row, i, 1] += src[i, 1] * g
+    shape = scratch[SCR_RAMP].reshape(-1)
+    d = g1 - g0
+    for j in range(m):
+        a[j] += x[j] * (g0 + d * shape[j])
 
 
 @njit(nogil=True, cache=True)
@@ -838,18 +843,26 @@ def _record_value(auto, key, st, t, n, out, reached, conv):
 
 
 @njit(nogil=True, cache=True)
-def _lane_at(points, lane, t):
-    """`lane_value` of a plan lane, looking first where the last block read it (a lane
-    playing forward stays in that segment or moves to the next): one or two rows of
-    points to touch instead of a whole binary search's, which matters with hundreds
-    of lanes. The kernel keeps that row in lane[L_HINT]."""
-    first = lane[A.L_FIRST]
-    last = first + lane[A.L_COUNT] - 1
-    if t <= points[first, 0]:
-        return points[first, 1]
+def _find_segment(points, lanes, segs, i, t):
+    """Fill segs[i] with the straight piece of lane i around t: (from, to, value at
+    from, slope). A lane playing forward stays in one piece for many blocks, so the
+    kernel reads it from that one contiguous row (see `_automate`) and comes here only
+    when t has left it. The points are searched first where the last search stopped
+    (lanes[i, L_HINT]: t is in that segment or the next), then by bisection."""
+    first = lanes[i, A.L_FIRST]
+    last = first + lanes[i, A.L_COUNT] - 1
+    segs[i, A.SEG_SLOPE] = 0.0
+    if t < points[first, 0]:
+        segs[i, A.SEG_FROM] = -math.inf
+        segs[i, A.SEG_TO] = points[first, 0]
+        segs[i, A.SEG_VALUE] = points[first, 1]
+        return
     if t >= points[last, 0]:
-        return points[last, 1]
-    lo = lane[A.L_HINT]
+        segs[i, A.SEG_FROM] = points[last, 0]
+        segs[i, A.SEG_TO] = math.inf
+        segs[i, A.SEG_VALUE] = points[last, 1]
+        return
+    lo = lanes[i, A.L_HINT]
     if not (first <= lo < last and points[lo, 0] <= t < points[lo + 1, 0]):
         lo += 1
         if not (first <= lo < last and points[lo, 0] <= t < points[lo + 1, 0]):
@@ -861,16 +874,17 @@ def _lane_at(points, lane, t):
                     lo = mid
                 else:
                     hi = mid
-    lane[A.L_HINT] = lo
+    lanes[i, A.L_HINT] = lo
     hi = lo + 1
-    if points[lo, 2] != 0.0 or points[hi, 0] == points[lo, 0]:
-        return points[lo, 1]
-    x = (t - points[lo, 0]) / (points[hi, 0] - points[lo, 0])
-    return points[lo, 1] + x * (points[hi, 1] - points[lo, 1])
+    segs[i, A.SEG_FROM] = points[lo, 0]
+    segs[i, A.SEG_TO] = points[hi, 0]
+    segs[i, A.SEG_VALUE] = points[lo, 1]
+    if points[lo, 2] == 0.0:
+        segs[i, A.SEG_SLOPE] = (points[hi, 1] - points[lo, 1]) / (points[hi, 0] - points[lo, 0])
 
 
 @njit(nogil=True, cache=True)
-def _automate(lanes, points, count, t, n, strip_p, cue_p, auto, glide_frames):
+def _automate(lanes, points, segs, count, t, n, strip_p, cue_p, auto, glide_frames):
     """Set the targets of automated parameters for the block ending on timeline frame t
     (t < 0: not rolling) according to each strip's mode, and record what is written.
 
@@ -881,18 +895,26 @@ def _automate(lanes, points, count, t, n, strip_p, cue_p, auto, glide_frames):
     the offset back to nothing on release."""
     strips = strip_p.shape[1]
     for i in range(count):
-        lane = lanes[i]
-        conv = lane[A.L_CONVERT]
-        mode = lane[A.L_MODE]
-        s = lane[A.L_STRIP]
-        off = lane[A.L_OFFSET]
-        c = lane[A.L_CUE]
-        on_cue = lane[A.L_ON_CUE] != 0
+        conv = lanes[i, A.L_CONVERT]
+        mode = lanes[i, A.L_MODE]
+        s = lanes[i, A.L_STRIP]
+        off = lanes[i, A.L_OFFSET]
+        c = lanes[i, A.L_CUE]
+        on_cue = lanes[i, A.L_ON_CUE] != 0
+        has_lane = lanes[i, A.L_COUNT] > 0
+        lane_v = 0.0
+        if has_lane and t >= 0:
+            # `lane_value`, from the lane's piece in segs. Written out here: as a call,
+            # or with a view of a row, it costs several times the read itself.
+            ft = float(t)
+            if not (segs[i, A.SEG_FROM] <= ft < segs[i, A.SEG_TO]):
+                _find_segment(points, lanes, segs, i, ft)
+            lane_v = segs[i, A.SEG_VALUE] + (ft - segs[i, A.SEG_FROM]) * segs[i, A.SEG_SLOPE]
         if mode == A.MODE_READ and t >= 0:
             # Reading touches nothing but the lane and the target: the common case, and
             # the cheap one (a row of `auto` per parameter would cost a cache miss each).
-            if lane[A.L_COUNT] > 0:
-                v = _to_store(_lane_at(points, lane, float(t)), conv)
+            if has_lane:
+                v = _to_store(lane_v, conv)
                 if on_cue:
                     cue_p[TARGET, c, s, off] = v
                 else:
@@ -911,8 +933,6 @@ def _automate(lanes, points, count, t, n, strip_p, cue_p, auto, glide_frames):
             st[A.AF_WAS_TOUCHED] = 0.0
             st[A.AF_PREV_AT] = -1.0
             continue
-        has_lane = lane[A.L_COUNT] > 0
-        lane_v = _lane_at(points, lane, float(t)) if has_lane else 0.0
         touched = st[A.AF_TOUCH] != 0.0
         out = lane_v
         drive = has_lane
@@ -1238,29 +1258,29 @@ def _process_strip(
     panned = scratch[SCR_PANNED]
 
     if soloed and solo_mode == SOLO_PFL:
-        _acc_ramp(panned, scratch, SCR_SOLO, n, 1.0, 1.0)
+        _acc_ramp(panned, scratch, SCR_SOLO, n, 1.0, 1.0, scratch)
     for k in range(MAX_SENDS):
         bus = plan_send[p, s, k, SEND_BUS]
         if bus >= 0 and plan_send[p, s, k, SEND_PRE] != 0:
-            _acc_ramp(panned, bus_acc, bus, n, cur[P_SENDS + k], tgt[P_SENDS + k])
+            _acc_ramp(panned, bus_acc, bus, n, cur[P_SENDS + k], tgt[P_SENDS + k], scratch)
     for k in range(MAX_SENDS):
         bus = plan_send[p, s, k, SEND_BUS]
         if bus >= 0 and plan_send[p, s, k, SEND_PRE] == 0:
             g0 = cur[P_SENDS + k] * fader_on0
-            _acc_ramp(panned, bus_acc, bus, n, g0, tgt[P_SENDS + k] * fader_on1)
+            _acc_ramp(panned, bus_acc, bus, n, g0, tgt[P_SENDS + k] * fader_on1, scratch)
     for k in range(MAX_SENDS):
         cur[P_SENDS + k] = tgt[P_SENDS + k]
 
     post = scratch[SCR_POST]
     if soloed and solo_mode == SOLO_AFL:
-        _acc_ramp(post, scratch, SCR_SOLO, n, 1.0, 1.0)
+        _acc_ramp(post, scratch, SCR_SOLO, n, 1.0, 1.0, scratch)
     if is_master:
         main = scratch[SCR_MAIN]
         for i in range(n):
             main[i, 0] = post[i, 0]
             main[i, 1] = post[i, 1]
     elif late and plan_strip[p, s, S_OUTPUT] >= 0:
-        _acc_ramp(post, bus_acc, plan_strip[p, s, S_OUTPUT], n, 1.0, 1.0)
+        _acc_ramp(post, bus_acc, plan_strip[p, s, S_OUTPUT], n, 1.0, 1.0, scratch)
 
 
 @njit(nogil=True, cache=True)
@@ -1295,6 +1315,7 @@ def process_block(
     plan_points,
     capture_pos,
     auto,
+    lane_seg,
     inp,
     out,
     flags,
@@ -1354,7 +1375,9 @@ def process_block(
             cue_acc[c, i, 1] = 0.0
     solo_buf = scratch[SCR_SOLO]
     main = scratch[SCR_MAIN]
+    ramp = scratch[SCR_RAMP]
     for i in range(n):
+        ramp[i, 0] = ramp[i, 1] = (i + 1) / n
         solo_buf[i, 0] = 0.0
         solo_buf[i, 1] = 0.0
         main[i, 0] = 0.0
@@ -1367,7 +1390,9 @@ def process_block(
     lanes = plan_head[p, A.H_LANES]
     if lanes > 0:
         glide = A.GLIDE_SECONDS * sr
-        _automate(plan_lanes[p], plan_points[p], lanes, at, n, strip_p, cue_p, auto, glide)
+        _automate(
+            plan_lanes[p], plan_points[p], lane_seg[p], lanes, at, n, strip_p, cue_p, auto, glide
+        )
 
     solo_mode = int(cr_p[TARGET, CR_SOLO_MODE])
     any_solo = _mark_solo_paths(p, ns, plan_order, plan_strip, strip_p)
