@@ -17,6 +17,7 @@ from app.engine.butler import Butler, make_schedule
 from app.engine.compile import auto_key, compile_plan, db_to_gain
 from app.engine.mixer import process_block
 from app.session import store
+from app.session.automation import lane_value
 from app.session.model import (
     AutomationLane,
     AutomationMode,
@@ -24,6 +25,7 @@ from app.session.model import (
     Clip,
     CueMix,
     CueSend,
+    Interp,
     MediaFile,
     Project,
     Track,
@@ -210,6 +212,33 @@ def test_read_ignores_the_control_and_writes_nothing(folder):
     assert rig.db()[-2] == pytest.approx(-6.0, abs=1e-6)
     assert rig.collector.finished() is None
     assert rig.arena.auto[0, A.AH_WRITE] == 0
+    rig.close()
+
+
+def test_read_follows_the_lane_before_between_and_after_its_points_and_after_a_locate(
+    folder,
+):
+    # Hold, ramp and flat pieces, the first point a few blocks in: the kernel reads the
+    # lane from a cached piece, and must match the lane's own rule at every block.
+    points = [(5 * BLOCK + 17, -20.0), (20 * BLOCK, -20.0), (40 * BLOCK + 3, -2.0),
+              (60 * BLOCK, -8.0)]
+    project = song(folder, AutomationMode.READ, points)
+    lane = project.tracks[0].automation[0]
+    lane.points[2].interp = Interp.HOLD
+    rig = Rig(project, folder)
+    rig.run(80)
+    rig.arena.push_command(A.CMD_LOCATE, 30 * BLOCK)
+    rig.run(6)
+    with np.errstate(divide="ignore"):
+        heard = rig.db()
+    assert heard[80] == -np.inf  # the block the locate waits for the butler's refill
+    heard = np.delete(heard, 80)
+    ends = [BLOCK * (k + 1) - 1 for k in range(80)]
+    ends += [30 * BLOCK + BLOCK * (k + 1) - 1 for k in range(5)]
+    # The fader ramps to each block's target across the block: its last frame is there.
+    want = [lane_value(lane, t) for t in ends]
+    np.testing.assert_allclose(heard, want, atol=1e-4)
+    assert heard[3] == pytest.approx(-20.0, abs=1e-4)  # before the first point
     rig.close()
 
 

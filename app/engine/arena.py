@@ -20,7 +20,7 @@ Ownership decides who may write what, which is how the sides stay lock-free:
   each parameter's `auto` row (what it writes) and the automation capture ring at the
   end of `auto` up to its write counter, whose records the Engine's collector thread
   takes (moving the read counter, AH_READ).
-- a lane's L_HINT in the plan slot in use: the kernel notes where it read the lane.
+- `lane_seg`: the piece of each lane the kernel is playing, and where it found it.
 - butler: the playback rings and `ring_ctl` (written counter, ready generation).
 
 The kernel also copies every device input into `capture` (frame k of the stream at
@@ -190,8 +190,7 @@ L_CONVERT = 4  # how a lane value becomes the stored number: CONVERT_*
 L_FIRST = 5  # first row in plan_points
 L_COUNT = 6  # points
 L_MODE = 7  # how the strip plays and writes the lane: MODE_*
-L_HINT = 8  # kernel: plan_points row the lane was last read at (the next read looks there)
-PLAN_LANE = 10
+PLAN_LANE = 8  # 64 bytes: one cache line a lane, read every block for every lane
 # The kernel's cache of the segment each lane is playing (lane_seg rows, per plan half):
 # the lane is a straight line over [SEG_FROM, SEG_TO), so a block inside it reads one
 # contiguous row instead of the lane's points. Zeros are an empty range: read afresh.
@@ -199,7 +198,8 @@ SEG_FROM = 0
 SEG_TO = 1
 SEG_VALUE = 2  # the lane's value at SEG_FROM
 SEG_SLOPE = 3  # its change per frame (0 for a hold)
-LANE_SEG = 4
+SEG_HINT = 4  # plan_points row of the piece's first point (the next search looks there)
+LANE_SEG = 5
 CONVERT_RAW, CONVERT_GAIN, CONVERT_FLAG, CONVERT_POLARITY = 0, 1, 2, 3
 MODE_READ, MODE_TOUCH, MODE_LATCH, MODE_WRITE, MODE_TRIM = 0, 1, 2, 3, 4
 

@@ -848,12 +848,13 @@ def _find_segment(points, lanes, segs, i, t):
     from, slope). A lane playing forward stays in one piece for many blocks, so the
     kernel reads it from that one contiguous row (see `_automate`) and comes here only
     when t has left it. The points are searched first where the last search stopped
-    (lanes[i, L_HINT]: t is in that segment or the next), then by bisection."""
+    (segs[i, SEG_HINT]: t is in that segment or the next), then by bisection."""
     first = lanes[i, A.L_FIRST]
     last = first + lanes[i, A.L_COUNT] - 1
     segs[i, A.SEG_SLOPE] = 0.0
     if t < points[first, 0]:
-        segs[i, A.SEG_FROM] = -math.inf
+        # From t, not from -inf: the value is worked out as from + (t - from) x slope.
+        segs[i, A.SEG_FROM] = t
         segs[i, A.SEG_TO] = points[first, 0]
         segs[i, A.SEG_VALUE] = points[first, 1]
         return
@@ -862,7 +863,7 @@ def _find_segment(points, lanes, segs, i, t):
         segs[i, A.SEG_TO] = math.inf
         segs[i, A.SEG_VALUE] = points[last, 1]
         return
-    lo = lanes[i, A.L_HINT]
+    lo = int(segs[i, A.SEG_HINT])
     if not (first <= lo < last and points[lo, 0] <= t < points[lo + 1, 0]):
         lo += 1
         if not (first <= lo < last and points[lo, 0] <= t < points[lo + 1, 0]):
@@ -874,7 +875,7 @@ def _find_segment(points, lanes, segs, i, t):
                     lo = mid
                 else:
                     hi = mid
-    lanes[i, A.L_HINT] = lo
+    segs[i, A.SEG_HINT] = lo
     hi = lo + 1
     segs[i, A.SEG_FROM] = points[lo, 0]
     segs[i, A.SEG_TO] = points[hi, 0]
@@ -883,7 +884,7 @@ def _find_segment(points, lanes, segs, i, t):
         segs[i, A.SEG_SLOPE] = (points[hi, 1] - points[lo, 1]) / (points[hi, 0] - points[lo, 0])
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _automate(lanes, points, segs, count, t, n, strip_p, cue_p, auto, glide_frames):
     """Set the targets of automated parameters for the block ending on timeline frame t
     (t < 0: not rolling) according to each strip's mode, and record what is written.
