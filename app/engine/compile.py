@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.dsp.pan import balance_gains, pan_gains
 from app.engine import arena as A
 from app.session.model import (
     AutomationLane,
@@ -483,7 +484,11 @@ def compile_plan(
     for s in m.fresh_strips:
         # A strip new to this plan starts at its settings, with clean filters: no
         # running block reads it until the flip below.
-        arena.strip_p[A.CUR, s] = arena.strip_p[A.TARGET, s]
+        cur = arena.strip_p[A.CUR, s]
+        cur[:] = arena.strip_p[A.TARGET, s]
+        # Its pan gains too: the kernel takes them as those of P_PAN while it is held.
+        law = pan_gains if arena.plan_strip[p, s, A.S_KIND] == A.KIND_AUDIO else balance_gains
+        cur[A.P_PAN_L], cur[A.P_PAN_R] = law(cur[A.P_PAN])
         arena.dsp_state[s] = 0.0
         arena.meters[s] = 0.0
     arena.ctl[A.K_PLAN_INDEX] = p

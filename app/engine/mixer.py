@@ -359,7 +359,7 @@ def _ramp_add(src, dst, n, g0, g1):
         dst[i, 1] += src[i, 1] * g
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _acc_ramp(src, acc, row, n, g0, g1, scratch):
     """acc[row] += src x a gain ramp from g0 to g1 (addressed by row: no view of acc's
     row per call). Both channels of a frame take the same gain, so the loop runs flat
@@ -480,7 +480,7 @@ def _bus_effect(row, kind, x, n, fs, tempo):
         delay_process(data, x, n, fs, DELAY_BEATS * beat_ms, DELAY_FEEDBACK, DELAY_DAMP)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, _nrt=False)
 def _read_source(s, p, plan_strip, rings, ring_ctl, fb, inp, x, n, rolling, monitoring):
     """Fill x[:n] with strip s's source: device input when monitoring, else its ring;
     silence where there is none. Each frame is written once."""
@@ -504,15 +504,18 @@ def _read_source(s, p, plan_strip, rings, ring_ctl, fb, inp, x, n, rolling, moni
             avail = ring_ctl[R_WRITTEN] - start
             m = n if avail >= n else max(0, avail)
             # Two contiguous runs (before and after the ring's end) instead of a
-            # masked index per frame.
+            # masked index per frame, each a flat copy of interleaved samples (flat
+            # loops vectorise; frame-by-frame ones over two channels do not).
             j0 = start & (size - 1)
             first = min(m, size - j0)
-            for i in range(first):
-                x[i, 0] = rings[ri, j0 + i, 0]
-                x[i, 1] = rings[ri, j0 + i, 1]
-            for i in range(first, m):
-                x[i, 0] = rings[ri, i - first, 0]
-                x[i, 1] = rings[ri, i - first, 1]
+            ring = rings[ri].reshape(-1)
+            flat = x.reshape(-1)
+            o = 2 * j0
+            for j in range(2 * first):
+                flat[j] = ring[o + j]
+            o = 2 * first
+            for j in range(2 * (m - first)):
+                flat[o + j] = ring[j]
     for i in range(m, n):
         x[i, 0] = 0.0
         x[i, 1] = 0.0
@@ -573,24 +576,22 @@ def _scrub(x, n):
                 x[i, ch] = 0.0
 
 
-@njit(nogil=True, cache=True)
-def _scrub_gain(x, n, g0, g1):
+@njit(nogil=True, cache=True, _nrt=False)
+def _scrub_gain(x, n, g0, g1, scratch):
     """_scrub, then x *= a gain ramp from g0 to g1 (the strip's trim and polarity), in
-    one pass; the same samples as scrubbing and then ramping."""
+    one flat pass over the interleaved samples; the same samples as scrubbing and then
+    ramping."""
+    flat = x.reshape(-1)
     if g0 == g1:
-        for i in range(n):
-            a = x[i, 0]
-            b = x[i, 1]
-            x[i, 0] = (a if math.isfinite(a) else 0.0) * g1
-            x[i, 1] = (b if math.isfinite(b) else 0.0) * g1
+        for j in range(2 * n):
+            v = flat[j]
+            flat[j] = (v if math.isfinite(v) else 0.0) * g1
         return
-    step = (g1 - g0) / n
-    for i in range(n):
-        g = g0 + step * (i + 1)
-        a = x[i, 0]
-        b = x[i, 1]
-        x[i, 0] = (a if math.isfinite(a) else 0.0) * g
-        x[i, 1] = (b if math.isfinite(b) else 0.0) * g
+    shape = scratch[SCR_RAMP].reshape(-1)
+    d = g1 - g0
+    for j in range(2 * n):
+        v = flat[j]
+        flat[j] = (v if math.isfinite(v) else 0.0) * (g0 + d * shape[j])
 
 
 @njit(nogil=True, cache=True)
@@ -1191,7 +1192,7 @@ def _process_strip(
     cur = strip_p[CUR, s]
     g1 = tgt[P_TRIM] * tgt[P_POLARITY]
     g0 = cur[P_TRIM] * cur[P_POLARITY]
-    _scrub_gain(x, n, g0, g1)
+    _scrub_gain(x, n, g0, g1, scratch)
     cur[P_TRIM] = tgt[P_TRIM]
     cur[P_POLARITY] = tgt[P_POLARITY]
     _strip_dsp(dsp_state[s], tgt, cur, x, n, fs)
@@ -1204,7 +1205,12 @@ def _process_strip(
     for c in range(ncues):
         ct = cue_p[TARGET, c, s]
         cc = cue_p[CUR, c, s]
-        l1, r1 = pan_gains(ct[C_PAN])
+        if ct[C_PAN] == cc[C_PAN]:
+            # The kernel keeps C_PAN_L and C_PAN_R as pan_gains(C_PAN): no sin and cos
+            # per cue and strip while the cue's pan is held.
+            l1, r1 = cc[C_PAN_L], cc[C_PAN_R]
+        else:
+            l1, r1 = pan_gains(ct[C_PAN])
         lv0 = cc[C_LEVEL] if ct[C_PRE] != 0.0 else cc[C_LEVEL] * fader_on0
         lv1 = ct[C_LEVEL] if ct[C_PRE] != 0.0 else ct[C_LEVEL] * fader_on1
         if lv0 != 0.0 or lv1 != 0.0:
@@ -1217,7 +1223,11 @@ def _process_strip(
 
     # Tracks pan with the constant-power law; buses and the master carry a stereo
     # image already, so their pan is a balance (unity at centre).
-    if kind == KIND_AUDIO:
+    # P_PAN_L and P_PAN_R are kept as the gains of P_PAN (the compiler starts a fresh
+    # strip so): no sin and cos while the pan is held.
+    if tgt[P_PAN] == cur[P_PAN]:
+        l1, r1 = cur[P_PAN_L], cur[P_PAN_R]
+    elif kind == KIND_AUDIO:
         l1, r1 = pan_gains(tgt[P_PAN])
     else:
         l1, r1 = balance_gains(tgt[P_PAN])
