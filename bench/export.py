@@ -82,7 +82,9 @@ def run_ffmpeg(stems: list[Path], out: Path) -> float | None:
         return None
     inputs = [a for p in stems for a in ("-i", str(p))]
     graph = (f"amix=inputs={len(stems)}:normalize=0,"
-             f"loudnorm=I={TARGET}:TP=-1:LRA=20,aresample={RATE}")
+             f"loudnorm=I={TARGET}:TP=-1:LRA=20,aresample={RATE},"
+             # amix leaves the layout unset, which the FLAC encoder refuses.
+             "aformat=channel_layouts=stereo")
     t0 = time.perf_counter()
     subprocess.run(["ffmpeg", "-nostdin", "-y", "-loglevel", "error", *inputs,
                     "-filter_complex", graph, "-sample_fmt", "s32", str(out / "ffmpeg.flac")],

@@ -24,6 +24,7 @@ from app.engine.export import (
     deliver_file,
     export_project,
     loudness_report,
+    measure,
     resolve_range,
 )
 from app.session import edits, media, store
@@ -131,6 +132,36 @@ def test_a_hot_signal_is_limited_to_the_true_peak_ceiling_without_clipping(tmp_p
     data, _fs = sf.read(tmp_path / "o.wav", always_2d=True)
     assert true_peak_4x(data) <= -1.0
     assert np.max(np.abs(data)) < 0.9
+
+
+@pytest.mark.parametrize(("fmt", "bits"), [("flac", 16), ("wav", 24)])
+def test_the_report_is_what_the_file_holds_and_the_same_export_gives_the_same_bytes(
+    tmp_path: Path, fmt: str, bits: int
+) -> None:
+    # Several pieces of the pipeline long, and hot enough to need the limiter.
+    x = _music(6, seconds=5, level=0.9) + _music(7, seconds=5, level=0.5)
+    settings = ExportSettings(format=fmt, bit_depth=bits, normalize=-9.0, ceiling=-1.0)
+    first, second = tmp_path / f"a.{fmt}", tmp_path / f"b.{fmt}"
+    report, _gain, limited, note = deliver(x, RATE, first, settings)
+    deliver(x, RATE, second, settings)
+    assert limited and note == ""
+    assert first.read_bytes() == second.read_bytes()
+    assert loudness_report(first) == report
+    assert abs(report.integrated + 9.0) <= 0.02
+    assert report.true_peak <= -1.0
+
+
+def test_the_limiter_runs_only_when_the_gain_would_pass_the_ceiling(tmp_path: Path) -> None:
+    x = _music(8, level=0.05)
+    source = measure(x, RATE)
+    settings = ExportSettings(format="wav", bit_depth=24, normalize=source.integrated + 6.0,
+                              ceiling=-1.0)
+    report, gain, limited, _note = deliver(x, RATE, tmp_path / "o.wav", settings)
+    assert not limited
+    assert gain == pytest.approx(6.0, abs=0.01)
+    # Gain alone scales every level: only dither and rounding move them, far below 0.01 dB.
+    assert report.true_peak == pytest.approx(source.true_peak + gain, abs=0.01)
+    assert report.max_momentary == pytest.approx(source.max_momentary + gain, abs=0.01)
 
 
 def test_sixteen_bit_export_of_a_quiet_fade_carries_tpdf_dither(tmp_path: Path) -> None:

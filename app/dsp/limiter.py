@@ -10,6 +10,11 @@ that fades in over L frames instead of stepping. Release is a one-pole that may 
 rise toward that bound. A hard clamp after everything is the last line of defence
 against rounding; NaN and infinite input frames are replaced by silence.
 
+Offline, the gain can be worked out from a side chain instead of the samples
+(`limiter_gains`, from each frame's peak, for instance its interpolated true peak) and
+applied to the frames separately (`limiter_apply`): the gains and clamp of
+limiter_process, without delaying the audio through the state.
+
 Buffers are (frames, channels), as the mixer's are.
 
 State: one float64 array of `limiter_state_size(nch, lookahead)`, set up once by
@@ -68,6 +73,74 @@ def limiter_latency(state: np.ndarray) -> int:
 
 
 @njit(nogil=True, cache=True, fastmath=False)
+def _ceiling(ceiling_db: float) -> float:
+    return math.pow(10.0, clamp(sanitize(ceiling_db, DEFAULT_CEILING_DB), -60.0, 0.0) / 20.0)
+
+
+@njit(nogil=True, cache=True, fastmath=False)
+def _release(fs: float, release_ms: float) -> float:
+    return math.exp(
+        -1000.0
+        / (
+            clamp_time_ms(sanitize(release_ms, DEFAULT_RELEASE_MS))
+            * clamp_rate(sanitize(fs, 48000.0))
+        )
+    )
+
+
+@njit(nogil=True, cache=True, fastmath=False, inline="always")
+def _gain_step(
+    state: np.ndarray,
+    r: float,
+    t: float,
+    slot: int,
+    m: int,
+    box_sum: float,
+    g: float,
+    head: int,
+    count: int,
+    rel: float,
+) -> tuple[float, float, int, int]:
+    """One frame of the gain computer: frame t's gain bound r in, the gain to apply to
+    frame t - L out, as (box_sum, gain, head, count)."""
+    lk = m - 1
+    box = HEADER
+    qv = HEADER + m
+    qt = HEADER + 2 * m
+    # Indices wrap by comparison: an integer modulo per frame costs more than the rest.
+    while count > 0 and state[qt + head] < t - lk:
+        head += 1
+        if head == m:
+            head = 0
+        count -= 1
+    last = head + count - 1
+    if last >= m:
+        last -= m
+    while count > 0 and state[qv + last] >= r:
+        count -= 1
+        last -= 1
+        if last < 0:
+            last += m
+    back = head + count
+    if back >= m:
+        back -= m
+    state[qv + back] = r
+    state[qt + back] = t
+    count += 1
+    h = state[qv + head]
+    box_sum += h - state[box + slot]
+    state[box + slot] = h
+    if slot == m - 1:
+        # Re-add from scratch once per lap so rounding in the running sum cannot drift.
+        box_sum = 0.0
+        for j in range(m):
+            box_sum += state[box + j]
+    bound = box_sum / m
+    g = bound if bound < g else bound + (g - bound) * rel
+    return box_sum, g, head, count
+
+
+@njit(nogil=True, cache=True, fastmath=False)
 def limiter_process(
     state: np.ndarray,
     buf: np.ndarray,
@@ -81,18 +154,9 @@ def limiter_process(
     lk = int(state[0])
     m = lk + 1
     nch = min(nch, int(state[1]))
-    box = HEADER
-    qv = HEADER + m
-    qt = HEADER + 2 * m
     dl = HEADER + 3 * m
-    ceiling = math.pow(10.0, clamp(sanitize(ceiling_db, DEFAULT_CEILING_DB), -60.0, 0.0) / 20.0)
-    rel = math.exp(
-        -1000.0
-        / (
-            clamp_time_ms(sanitize(release_ms, DEFAULT_RELEASE_MS))
-            * clamp_rate(sanitize(fs, 48000.0))
-        )
-    )
+    ceiling = _ceiling(ceiling_db)
+    rel = _release(fs, release_ms)
     t = state[2]
     box_sum = state[3]
     g = state[4]
@@ -101,8 +165,8 @@ def limiter_process(
     # Float32 buffers round to nearest: keep the clamp a hair inside so they stay under.
     hard = ceiling * (1.0 - 2.0**-22)
     g_min = 1.0
+    slot = int(t % m)
     for i in range(n):
-        slot = int(t % m)
         peak = 0.0
         for c in range(nch):
             x = float(buf[i, c])
@@ -112,30 +176,15 @@ def limiter_process(
             if abs(x) > peak:
                 peak = abs(x)
         r = ceiling / peak if peak > ceiling else 1.0
-        while count > 0 and state[qt + head] < t - lk:
-            head = (head + 1) % m
-            count -= 1
-        while count > 0 and state[qv + (head + count - 1) % m] >= r:
-            count -= 1
-        back = (head + count) % m
-        state[qv + back] = r
-        state[qt + back] = t
-        count += 1
-        h = state[qv + head]
-        box_sum += h - state[box + slot]
-        state[box + slot] = h
-        if slot == m - 1:
-            # Re-add from scratch once per lap so rounding in the running sum cannot drift.
-            box_sum = 0.0
-            for j in range(m):
-                box_sum += state[box + j]
-        bound = box_sum / m
-        g = bound if bound < g else bound + (g - bound) * rel
+        box_sum, g, head, count = _gain_step(state, r, t, slot, m, box_sum, g, head, count, rel)
         if g < g_min:
             g_min = g
-        read = (slot + 1) % m
+        slot += 1
+        if slot == m:
+            slot = 0
         for c in range(nch):
-            y = state[dl + c * m + read] * g
+            # The slot after this frame's holds the frame that came in L frames ago.
+            y = state[dl + c * m + slot] * g
             buf[i, c] = clamp(y, -hard, hard)
         t += 1.0
     state[2] = t
@@ -144,3 +193,77 @@ def limiter_process(
     state[5] = head
     state[6] = count
     state[7] = -20.0 * math.log10(max(g_min, 1e-6))
+
+
+@njit(nogil=True, cache=True, fastmath=False)
+def limiter_gains(
+    state: np.ndarray,
+    peak: np.ndarray,
+    n: int,
+    fs: float,
+    ceiling_db: float,
+    release_ms: float,
+    gains: np.ndarray,
+) -> None:
+    """The gains limiter_process would apply, from each frame's peak instead of its samples.
+
+    peak[:n] is the largest |sample| of each incoming frame (or anything larger that must
+    also stay under the ceiling, such as an interpolated true peak). gains[i] is the gain
+    for the frame that came in L frames before frame i, exactly as limiter_process would
+    multiply it by before its final clamp. The state may be built for 0 channels: no
+    samples are delayed here, so the caller applies the gains to its own frames.
+    """
+    m = int(state[0]) + 1
+    ceiling = _ceiling(ceiling_db)
+    rel = _release(fs, release_ms)
+    t = state[2]
+    box_sum = state[3]
+    g = state[4]
+    head = int(state[5])
+    count = int(state[6])
+    g_min = 1.0
+    slot = int(t % m)
+    for i in range(n):
+        p = abs(float(peak[i]))
+        if not p < math.inf:
+            p = 0.0
+        r = ceiling / p if p > ceiling else 1.0
+        box_sum, g, head, count = _gain_step(state, r, t, slot, m, box_sum, g, head, count, rel)
+        if g < g_min:
+            g_min = g
+        gains[i] = g
+        slot += 1
+        if slot == m:
+            slot = 0
+        t += 1.0
+    state[2] = t
+    state[3] = box_sum
+    state[4] = g
+    state[5] = head
+    state[6] = count
+    state[7] = -20.0 * math.log10(max(g_min, 1e-6))
+
+
+@njit(nogil=True, cache=True, fastmath=False)
+def limiter_apply(
+    buf: np.ndarray,
+    gains: np.ndarray,
+    nch: int,
+    n: int,
+    scale: float,
+    ceiling_db: float,
+    out: np.ndarray,
+) -> None:
+    """out[:n, :nch] = buf * scale * gains, clamped as limiter_process clamps.
+
+    gains[i] is the limiter's gain for frame i of buf (limiter_gains output, moved back
+    by the look-ahead); `scale` is a gain the limiter saw applied before it.
+    """
+    hard = _ceiling(ceiling_db) * (1.0 - 2.0**-22)
+    for i in range(n):
+        g = gains[i]
+        for c in range(nch):
+            x = float(buf[i, c])
+            if not abs(x) < math.inf:
+                x = 0.0
+            out[i, c] = clamp(x * scale * g, -hard, hard)

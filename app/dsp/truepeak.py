@@ -3,6 +3,9 @@
 The 48-tap interpolation filter runs as four 12-tap phases over a per-channel history
 of the last 12 input samples. The kernel reads the buffer without changing it and
 raises a held maximum that the reader clears when it has taken it.
+`truepeak_envelope` runs the same interpolation over a whole signal held in memory,
+in pieces that threads can share: the true peak, and per frame the largest peak near
+it, which an offline look-ahead limiter takes as its side chain.
 
 Buffers are (frames, channels), as the mixer's are.
 
@@ -121,3 +124,61 @@ def to_dbtp(peak: float) -> float:
     if peak > 0.0:
         return 20.0 * math.log10(peak)
     return -math.inf
+
+
+@njit(nogil=True, cache=True, fastmath=False)
+def truepeak_envelope(
+    buf: np.ndarray, nch: int, start: int, stop: int, env: np.ndarray
+) -> tuple[float, float]:
+    """A look-ahead limiter's side chain over a whole (frames, channels) signal.
+
+    env[k - start] for k in [start, stop) becomes the largest of frame k's |samples| and the
+    interpolated values on either side of it, over channels: the interpolation is the
+    meter's own, so gains that keep env under a ceiling keep the metered true peak
+    there. Samples outside buf count as silence. Returns (true peak, sample peak) of
+    the range, linear; over ranges that tile the signal, their largest values are what
+    truepeak_process and a plain |sample| maximum read over it from silence. Ranges
+    may be done in any order or at once, each from any thread.
+    """
+    n = buf.shape[0]
+    # The filter delays by 5.5 frames: the values computed on taking in frames k + 5 and
+    # k + 6 straddle frame k. The first range also takes the ones before frame 5.
+    first = start + 5 if start > 0 else 0
+    last = stop + 5
+    v = np.zeros(last - first + 1)
+    hist = np.zeros(TAPS)
+    for c in range(nch):
+        for j in range(TAPS):
+            k = first - TAPS + j
+            x = float(buf[k, c]) if 0 <= k < n else 0.0
+            hist[j] = x if abs(x) < math.inf else 0.0
+        for i in range(first, last + 1):
+            for j in range(TAPS - 1):
+                hist[j] = hist[j + 1]
+            x = float(buf[i, c]) if i < n else 0.0
+            hist[TAPS - 1] = x if abs(x) < math.inf else 0.0
+            top = v[i - first]
+            for p in range(PHASES):
+                acc = 0.0
+                for j in range(TAPS):
+                    acc += PHASE_COEFS[p, j] * hist[TAPS - 1 - j]
+                if abs(acc) > top:
+                    top = abs(acc)
+            v[i - first] = top
+    true_peak = 0.0
+    for i in range(first, min(last + 1, n)):
+        if v[i - first] > true_peak:
+            true_peak = v[i - first]
+    sample_peak = 0.0
+    for k in range(start, stop):
+        e = max(v[k + 5 - first], v[k + 6 - first])
+        for c in range(nch):
+            x = abs(float(buf[k, c]))
+            if not x < math.inf:
+                x = 0.0
+            if x > e:
+                e = x
+            if x > sample_peak:
+                sample_peak = x
+        env[k - start] = e
+    return true_peak, sample_peak

@@ -11,6 +11,13 @@ pipeline rerun until the file is within TOLERANCE_LU of the target and at or und
 ceiling. When the target needs more than `max_limiting_db` of limiting, the file is
 still delivered and its `note` says how far it got.
 
+How it runs on a few cores: one pass over the source measures its loudness and builds
+the limiter's side chain (every frame's largest sample or interpolated peak), whose
+largest value is the true peak. While the gain is searched under limiting, each pass
+only meters loudness, the limiter running from the side chain on the other core. The
+final pass dithers and quantises in memory, and measures those values while the encoder
+runs: for WAV and FLAC, what was quantised is exactly what the file decodes to.
+
 Nothing is written in place: every file is staged as a hidden temp file in the target
 folder and renamed when the whole export has succeeded, so a failure or a cancel leaves
 only what was there before. Existing files are replaced only when the caller asked.
@@ -36,7 +43,13 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from app.dsp.limiter import limiter_init, limiter_process, limiter_state_size, lookahead_frames
+from app.dsp.limiter import (
+    limiter_apply,
+    limiter_gains,
+    limiter_init,
+    limiter_state_size,
+    lookahead_frames,
+)
 from app.dsp.loudness import (
     HIST_BINS,
     LOUDNESS_STATE_SIZE,
@@ -45,14 +58,7 @@ from app.dsp.loudness import (
     loudness_range,
     loudness_reset,
 )
-from app.dsp.truepeak import (
-    PHASE_COEFS,
-    TP_STATE_SIZE,
-    to_dbtp,
-    truepeak_process,
-    truepeak_take,
-)
-from app.dsp.truepeak import TAPS as TRUEPEAK_TAPS
+from app.dsp.truepeak import to_dbtp, truepeak_envelope
 from app.session.media import Cancelled
 from app.session.model import Project
 
@@ -72,6 +78,7 @@ CHUNK = 1 << 16
 LOW_DISK_BYTES = 64 << 20
 MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 DITHER_SEED = 0x61A55  # fixed so the same export gives the same bytes
+WORKERS = max(2, min(4, os.cpu_count() or 2))
 REPORT_SUFFIX = ".loudness.json"
 
 
@@ -122,10 +129,39 @@ class LoudnessReport:
 
 
 def _as_frames(audio: np.ndarray) -> np.ndarray:
+    """(frames, channels), at most two, contiguous; float32 stays float32 (kernels take both)."""
     a = np.asarray(audio)
     if a.ndim == 1:
         a = a[:, None]
-    return np.ascontiguousarray(a[:, :2], dtype=np.float64)
+    dtype = a.dtype if a.dtype in (np.float32, np.float64) else np.float64
+    return np.ascontiguousarray(a[:, :2], dtype=dtype)
+
+
+def _spans(n: int, first: int = 0) -> list[tuple[int, int]]:
+    """[start, stop) pieces of CHUNK frames over [0, n), the first one `first` longer."""
+    edges = [0, *range(min(n, CHUNK + first), n, CHUNK), n] if n else [0]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def _check(cancel: Cancel | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled("export cancelled")
+
+
+def _gather(jobs: list[Callable[[], object]]) -> list[object]:
+    """Run the jobs on the machine's cores and return their results in order.
+
+    Every kernel and libsndfile release the GIL, so threads share the cores. Jobs are
+    started in list order: put the longest first.
+    """
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
 
 
 def _run_loudness(a: np.ndarray, fs: int, cancel: Cancel | None) -> tuple[float, ...]:
@@ -133,48 +169,64 @@ def _run_loudness(a: np.ndarray, fs: int, cancel: Cancel | None) -> tuple[float,
     hist = np.zeros((4, HIST_BINS))
     loudness_reset(state, hist, float(fs))
     for i in range(0, a.shape[0], CHUNK):
-        if cancel is not None and cancel():
-            raise Cancelled("export cancelled")
+        _check(cancel)
         part = a[i:i + CHUNK]
         loudness_process(state, hist, part, a.shape[1], part.shape[0])
     return integrated_lufs(hist), loudness_range(hist), state[7], state[8]
 
 
-def _run_truepeak(a: np.ndarray, cancel: Cancel | None) -> float:
-    state = np.zeros((a.shape[1], TP_STATE_SIZE))
-    for i in range(0, a.shape[0], CHUNK):
-        if cancel is not None and cancel():
-            raise Cancelled("export cancelled")
-        part = a[i:i + CHUNK]
-        truepeak_process(state, part, a.shape[1], part.shape[0])
-    return truepeak_take(state, a.shape[1])
+def _peak_jobs(
+    a: np.ndarray, env: np.ndarray | None, cancel: Cancel | None,
+) -> list[Callable[[], tuple[float, float]]]:
+    """Jobs giving (true peak, sample peak) of each piece of `a`, filling env if given."""
+
+    def job(start: int, stop: int) -> Callable[[], tuple[float, float]]:
+        def run() -> tuple[float, float]:
+            _check(cancel)
+            out = env[start:stop] if env is not None else np.empty(stop - start)
+            return truepeak_envelope(a, a.shape[1], start, stop, out)
+        return run
+
+    return [job(start, stop) for start, stop in _spans(a.shape[0])]
 
 
-def measure(audio: np.ndarray, fs: int, cancel: Cancel | None = None) -> LoudnessReport:
-    """BS.1770 loudness, EBU loudness range and 4x true peak of (frames, channels) audio."""
-    a = _as_frames(audio)
-    # Both kernels release the GIL, so the two measurements share the machine's cores.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        loud = pool.submit(_run_loudness, a, fs, cancel)
-        tp = _run_truepeak(a, cancel)
-        integrated, lra, mom, short = loud.result()
-    sample_peak = float(np.max(np.abs(a), initial=0.0))
+def _measure(
+    a: np.ndarray, fs: int, cancel: Cancel | None, env: np.ndarray | None = None,
+    first: Callable[[], object] | None = None,
+) -> LoudnessReport:
+    """measure() of (frames, channels) audio, also filling the limiter's side chain `env`;
+    `first` is another job to run on the same cores (its result is dropped)."""
+    jobs: list[Callable[[], object]] = [] if first is None else [first]
+    jobs.append(lambda: _run_loudness(a, fs, cancel))
+    jobs += _peak_jobs(a, env, cancel)
+    done = _gather(jobs)[0 if first is None else 1:]
+    integrated, lra, mom, short = done[0]
+    true_peak = max((tp for tp, _sp in done[1:]), default=0.0)
+    sample_peak = max((sp for _tp, sp in done[1:]), default=0.0)
     return LoudnessReport(
         integrated=float(integrated),
         loudness_range=float(lra),
         max_momentary=float(mom),
         max_short_term=float(short),
-        true_peak=float(to_dbtp(tp)),
+        true_peak=float(to_dbtp(true_peak)),
         sample_peak=20.0 * math.log10(sample_peak) if sample_peak > 0.0 else -math.inf,
         sample_rate=int(fs),
-        channels=int(np.asarray(audio).shape[1] if np.asarray(audio).ndim == 2 else 1),
+        channels=int(a.shape[1]),
         frames=int(a.shape[0]),
     )
 
 
-def _read(path: Path) -> tuple[np.ndarray, int]:
+def measure(audio: np.ndarray, fs: int, cancel: Cancel | None = None) -> LoudnessReport:
+    """BS.1770 loudness, EBU loudness range and 4x true peak of (frames, channels) audio."""
+    a = _as_frames(audio)
+    report = _measure(a, fs, cancel)
+    report.channels = int(np.asarray(audio).shape[1] if np.asarray(audio).ndim == 2 else 1)
+    return report
+
+
+def _read(path: Path, dtype: str = "float64") -> tuple[np.ndarray, int]:
     try:
-        data, fs = sf.read(str(path), dtype="float64", always_2d=True)
+        data, fs = sf.read(str(path), dtype=dtype, always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError) as e:
         raise ExportError(f"cannot read {path}: {e}") from None
     return data, fs
@@ -344,56 +396,12 @@ class Delivery:
     note: str = ""  # set when the target or ceiling could not be met as asked
 
 
-def peak_envelope(x: np.ndarray) -> np.ndarray:
-    """Per frame, the largest |sample| or 4x-interpolated value next to it, over channels.
-
-    The interpolation is the true-peak meter's own filter (app.dsp.truepeak), so a
-    limiter that keeps this envelope under a ceiling keeps the metered true peak there.
-    """
-    n = x.shape[0]
-    env = np.zeros(n + TRUEPEAK_TAPS - 1)
-    for c in range(x.shape[1]):
-        for p in range(PHASE_COEFS.shape[0]):
-            np.maximum(env, np.abs(np.convolve(x[:, c], PHASE_COEFS[p])), out=env)
-    # The filter delays by 5-6 frames: env[k + 5] and env[k + 6] straddle frame k.
-    side = np.maximum(env[5:5 + n], env[6:6 + n])
-    return np.maximum(side, np.max(np.abs(x), axis=1), out=side)
-
-
-def _limit(y: np.ndarray, side: np.ndarray, fs: int, ceiling_db: float) -> None:
-    """Limit y in place so that y and its true-peak side chain `side` stay under the ceiling."""
-    look = lookahead_frames(fs)
-    n, nch = y.shape
-    # The side chain rides along as one more linked channel: the kernel keeps every
-    # channel under the ceiling, so the gain it finds also holds the interpolated peaks.
-    buf = np.zeros((n + look, nch + 1))
-    buf[:n, :nch] = y
-    buf[:n, nch] = side
-    state = np.zeros(limiter_state_size(nch + 1, look))
-    limiter_init(state, nch + 1, look)
-    limiter_process(state, buf, nch + 1, buf.shape[0], float(fs), ceiling_db,
-                    LIMITER_RELEASE_MS)
-    y[:] = buf[look:, :nch]
-
-
-def tpdf(shape: tuple[int, ...]) -> np.ndarray:
-    """Triangular dither of +-1 LSB (two uniform LSBs), the same for the same shape."""
-    rng = np.random.default_rng(DITHER_SEED)
-    d = rng.random(shape)
-    d -= rng.random(shape)
+def tpdf(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Triangular dither of +-1 LSB: the difference of two uniform LSBs (float32 uniforms
+    have 24 bits, far finer than the LSB, and their difference is exact)."""
+    d = rng.random(shape, dtype=np.float32)
+    d -= rng.random(shape, dtype=np.float32)
     return d
-
-
-def _quantise(y: np.ndarray, bits: int, dither: np.ndarray | None) -> np.ndarray:
-    """Integers in int32 (24-bit values shifted up, as soundfile expects), dithered if given."""
-    scale = float(1 << (bits - 1))
-    q = y * scale
-    if dither is not None:
-        q += dither
-    q = np.floor(q + 0.5, out=q)
-    np.clip(q, -scale, scale - 1.0, out=q)
-    q = q.astype(np.int32)
-    return q << (32 - bits) if bits < 32 else q
 
 
 def _subtype(settings: ExportSettings) -> str:
@@ -404,34 +412,157 @@ def _subtype(settings: ExportSettings) -> str:
     return {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}[settings.bit_depth]
 
 
-def _shape(
-    x: np.ndarray, fs: int, gain_db: float, limit_db: float | None,
-    side: Callable[[], np.ndarray],
-) -> np.ndarray:
-    """Gain, then the true-peak limiter when a ceiling is given for it."""
-    g = 10.0 ** (gain_db / 20.0)
-    y = x * g
-    if limit_db is not None:
-        _limit(y, side() * g, fs, limit_db)
-    return y
+class _Shape:
+    """Gain, then (with a ceiling for it) the true-peak limiter, over pieces of x.
+
+    The limiter's gains follow from the side chain alone (app.dsp.limiter.limiter_gains):
+    the side chain is every frame's largest sample or interpolated peak, so one linked
+    gain keeps both the samples and the metered true peak under the ceiling.
+    """
+
+    def __init__(self, x: np.ndarray, env: np.ndarray | None, fs: int, gain_db: float,
+                 limit_db: float | None) -> None:
+        self.x, self.env, self.fs = x, env, fs
+        self.gain_db, self.limit_db = gain_db, limit_db
+        self.g = 10.0 ** (gain_db / 20.0)
+        self.look = lookahead_frames(fs)
+        self.gains: np.ndarray | None = None  # per input frame, delayed by the look-ahead
+
+    def same(self, gain_db: float, limit_db: float | None) -> bool:
+        return gain_db == self.gain_db and limit_db == self.limit_db
+
+    def limiter_jobs(self) -> list[Callable[[], None]]:
+        """Jobs filling self.gains piece by piece; they carry the limiter's state, so run
+        them in order. The k-th completes what the k-th piece of _spans(n) needs."""
+        assert self.env is not None and self.limit_db is not None
+        n, look = self.x.shape[0], self.look
+        self.gains = gains = np.empty(n + look)
+        state = np.zeros(limiter_state_size(0, look))
+        limiter_init(state, 0, look)
+        env, g, fs, limit_db = self.env, self.g, float(self.fs), self.limit_db
+
+        def job(start: int, stop: int) -> Callable[[], None]:
+            def run() -> None:
+                peak = np.zeros(stop - start)
+                inside = max(0, min(stop, n) - start)
+                np.multiply(env[start:start + inside], g, out=peak[:inside])
+                limiter_gains(state, peak, stop - start, fs, limit_db, LIMITER_RELEASE_MS,
+                              gains[start:stop])
+            return run
+
+        return [job(start, stop) for start, stop in _spans(n + look, look)]
+
+    def piece(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Frames [start, stop) shaped, in float64 (the limiter's gains must be there)."""
+        x = self.x[start:stop]
+        y = np.empty(x.shape) if out is None else out[:stop - start]
+        if self.limit_db is None:
+            return np.multiply(x, self.g, out=y, dtype=np.float64)
+        assert self.gains is not None
+        limiter_apply(x, self.gains[start + self.look:stop + self.look], x.shape[1],
+                      stop - start, self.g, self.limit_db, y)
+        return y
+
+    def prepare(self, cancel: Cancel | None) -> None:
+        """Work out the limiter's gains, if it has any to apply and has not yet."""
+        if self.limit_db is not None and self.gains is None:
+            for job in self.limiter_jobs():
+                _check(cancel)
+                job()
+
+    def loudness(self, cancel: Cancel | None) -> float:
+        """Integrated loudness of the shaped signal. The other core runs the limiter and
+        shapes the pieces, up to two ahead of the meter."""
+        x = self.x
+        nch = x.shape[1]
+        spans = _spans(x.shape[0])
+        steps: list[Callable[[], None] | None] = [None] * len(spans)
+        if self.limit_db is not None and self.gains is None:
+            steps = list(self.limiter_jobs())
+        ring = np.empty((3, CHUNK, nch))
+
+        def produce(k: int) -> np.ndarray:
+            step = steps[k]
+            if step is not None:
+                step()
+            return self.piece(*spans[k], ring[k % 3])
+
+        state = np.zeros(LOUDNESS_STATE_SIZE)
+        hist = np.zeros((4, HIST_BINS))
+        loudness_reset(state, hist, float(self.fs))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            ahead = [pool.submit(produce, k) for k in range(min(2, len(spans)))]
+            try:
+                for k, (start, stop) in enumerate(spans):
+                    _check(cancel)
+                    y = ahead[k].result()
+                    if k + 2 < len(spans):
+                        # Its ring slot is the one read two pieces ago, now free.
+                        ahead.append(pool.submit(produce, k + 2))
+                    loudness_process(state, hist, y, nch, stop - start)
+            except BaseException:
+                for f in ahead:
+                    f.cancel()
+                self.gains = None
+                raise
+        return float(integrated_lufs(hist))
+
+    def whole(self, cancel: Cancel | None) -> np.ndarray:
+        self.prepare(cancel)
+        y = np.empty(self.x.shape)
+        for start, stop in _spans(self.x.shape[0]):
+            _check(cancel)
+            y[start:stop] = self.piece(start, stop)
+        return y
 
 
-def _finish(
-    y: np.ndarray, fs: int, settings: ExportSettings,
-    dither: Callable[[tuple[int, ...]], np.ndarray | None],
-) -> tuple[np.ndarray, int, np.ndarray]:
-    """Rate conversion and dither: (what to write, its rate, its value as float)."""
-    rate = settings.rate or fs
-    if rate != fs:
-        y = soxr.resample(y, fs, rate, quality="VHQ")
-    if settings.format in ("wav", "flac") and settings.bit_depth in (16, 24):
-        q = _quantise(y, settings.bit_depth, dither(y.shape))
-        return q, rate, q.astype(np.float64) / 2.0**31
-    out = y.astype(np.float32)
-    return out, rate, out.astype(np.float64)
+def _quantise_jobs(
+    source: Callable[[int, int], np.ndarray], n: int, out: np.ndarray, value: np.ndarray,
+    bits: int, dither: bool, cancel: Cancel | None,
+) -> list[Callable[[], None]]:
+    """Jobs writing the file's integers into `out` (int32; 24-bit values shifted up, as
+    soundfile expects) and what they stand for into `value` (float32, exact)."""
+    scale = float(1 << (bits - 1))
+
+    def job(k: int, start: int, stop: int) -> Callable[[], None]:
+        def run() -> None:
+            _check(cancel)
+            q = source(start, stop)
+            q *= scale
+            if dither:
+                # Seeded per piece: the same export gives the same bytes, in any order.
+                q += tpdf(np.random.default_rng((DITHER_SEED, k)), q.shape)
+            np.floor(q + 0.5, out=q)
+            np.clip(q, -scale, scale - 1.0, out=q)
+            np.multiply(q, 1.0 / scale, out=value[start:stop], casting="same_kind")
+            np.left_shift(q.astype(np.int32), 32 - bits, out=out[start:stop])
+        return run
+
+    return [job(k, start, stop) for k, (start, stop) in enumerate(_spans(n))]
 
 
-def _write(tmp: Path, data: np.ndarray, rate: int, settings: ExportSettings) -> None:
+def _float_jobs(
+    source: Callable[[int, int], np.ndarray], n: int, out: np.ndarray, cancel: Cancel | None,
+) -> list[Callable[[], None]]:
+    def job(start: int, stop: int) -> Callable[[], None]:
+        def run() -> None:
+            _check(cancel)
+            out[start:stop] = source(start, stop)
+        return run
+
+    return [job(start, stop) for start, stop in _spans(n)]
+
+
+def _copies(y: np.ndarray) -> Callable[[int, int], np.ndarray]:
+    """Frames [start, stop) of y as a new array: the quantiser works in place."""
+    def piece(start: int, stop: int) -> np.ndarray:
+        return y[start:stop].copy()
+    return piece
+
+
+def _encode(
+    data: np.ndarray, rate: int, settings: ExportSettings, cancel: Cancel | None,
+) -> io.BytesIO:
     # Encoded in memory first: libsndfile reports a full disk only as "System error",
     # while a plain write says which error it was.
     encoded = io.BytesIO()
@@ -439,9 +570,14 @@ def _write(tmp: Path, data: np.ndarray, rate: int, settings: ExportSettings) -> 
         with sf.SoundFile(encoded, "w", rate, data.shape[1], subtype=_subtype(settings),
                           format=settings.format.upper()) as f:
             for i in range(0, data.shape[0], CHUNK * 4):
+                _check(cancel)
                 f.write(data[i:i + CHUNK * 4])
     except (sf.LibsndfileError, RuntimeError) as e:
         raise ExportError(f"could not encode {settings.format.upper()}: {e}") from None
+    return encoded
+
+
+def _store(tmp: Path, encoded: io.BytesIO) -> None:
     try:
         with open(tmp, "wb") as out:
             out.write(encoded.getbuffer())
@@ -450,6 +586,41 @@ def _write(tmp: Path, data: np.ndarray, rate: int, settings: ExportSettings) -> 
     except OSError as e:
         raise ExportError(f"could not write {_shown(tmp)} in {tmp.parent}: {_reason(e)}; "
                           "the unfinished file was removed") from None
+
+
+def _finish(
+    shape: _Shape, settings: ExportSettings, tmp: Path, silent: bool, cancel: Cancel | None,
+) -> tuple[LoudnessReport, io.BytesIO | None]:
+    """Rate conversion, dither and encoding of the shaped signal, and the report of what
+    the file holds. Lossless files come back encoded in memory, still to be stored;
+    lossy ones are written to tmp and decoded back to be measured."""
+    fs, nch = shape.fs, shape.x.shape[1]
+    rate = settings.rate or fs
+    n = shape.x.shape[0]
+    source = shape.piece
+    if rate != fs:
+        resampled = soxr.resample(shape.whole(cancel), fs, rate, quality="VHQ")
+        n = resampled.shape[0]
+        source = _copies(resampled)
+    else:
+        shape.prepare(cancel)
+    if settings.format in ("mp3", "ogg"):
+        data = np.empty((n, nch), np.float32)
+        _gather(_float_jobs(source, n, data, cancel))
+        _store(tmp, _encode(data, rate, settings, cancel))
+        decoded, rate = _read(tmp, "float32")
+        return _measure(_as_frames(decoded), rate, cancel), None
+    value = np.empty((n, nch), np.float32)
+    if settings.bit_depth in (16, 24):
+        data = np.empty((n, nch), np.int32)
+        _gather(_quantise_jobs(source, n, data, value, settings.bit_depth, not silent, cancel))
+    else:
+        data = value
+        _gather(_float_jobs(source, n, data, cancel))
+    encoded: list[io.BytesIO] = []
+    report = _measure(value, rate, cancel,
+                      first=lambda: encoded.append(_encode(data, rate, settings, cancel)))
+    return report, encoded[0]
 
 
 def _shown(tmp: Path) -> str:
@@ -480,9 +651,10 @@ def deliver(
     they still add up to it). The report is measured on the data written.
     """
     x = _as_frames(audio)
-    source = measure(x, fs, cancel)
-    target = settings.normalize if gain_db is None else None
     ceiling = settings.ceiling
+    env = np.empty(x.shape[0]) if ceiling is not None else None
+    source = _measure(x, fs, cancel, env)
+    target = settings.normalize if gain_db is None else None
     silent = source.integrated == -math.inf and source.sample_peak == -math.inf
     if gain_db is None:
         gain_db = 0.0
@@ -498,24 +670,8 @@ def deliver(
         cap = ceiling - source.true_peak + settings.max_limiting_db
     capped = False
     limit_db: float | None = None
-    lossy = settings.format in ("mp3", "ogg")
     last: tuple[float, float] | None = None  # (gain, loudness) of the pass before
-    envelope: list[np.ndarray] = []
-
-    def side() -> np.ndarray:
-        if not envelope:
-            envelope.append(peak_envelope(x))
-        return envelope[0]
-
-    noise: dict[tuple[int, ...], np.ndarray] = {}
-
-    def dither(shape: tuple[int, ...]) -> np.ndarray | None:
-        # Made once and reused by every pass: the same noise, and no time spent remaking it.
-        if silent:
-            return None
-        if shape not in noise:
-            noise[shape] = tpdf(shape)
-        return noise[shape]
+    shape: _Shape | None = None
 
     def step(loudness: float) -> float:
         # Under limiting loudness grows slower than gain: step along the measured slope.
@@ -527,8 +683,7 @@ def deliver(
         return gain_db + (target - loudness) / slope
 
     for attempt in range(MAX_PASSES):
-        if cancel is not None and cancel():
-            raise Cancelled("export cancelled")
+        _check(cancel)
         if progress is not None:
             # Most files need one to three passes; the bar slows rather than stalls.
             progress(1.0 - 0.75 ** (attempt + 1))
@@ -537,20 +692,17 @@ def deliver(
         if (ceiling is not None and limit_db is None
                 and source.true_peak + gain_db > ceiling - LIMIT_MARGIN_DB):
             limit_db = ceiling - LIMIT_MARGIN_DB
-        y = _shape(x, fs, gain_db, limit_db, side)
+        if shape is None or not shape.same(gain_db, limit_db):
+            shape = _Shape(x, env, fs, gain_db, limit_db)
         if target is not None and not silent and limit_db is not None and (
                 attempt < MAX_PASSES - 1):
             # Limiting bends loudness against gain: find the gain on loudness alone (cheap),
             # then finish and measure everything.
-            quick = _run_loudness(y, fs, cancel)[0]
+            quick = shape.loudness(cancel)
             if abs(target - quick) > TOLERANCE_LU and not (capped and quick < target):
                 gain_db = step(quick)
                 continue
-        data, rate, value = _finish(y, fs, settings, dither)
-        if lossy:
-            _write(tmp, data, rate, settings)
-            value, rate = _read(tmp)
-        report = measure(value, rate, cancel)
+        report, encoded = _finish(shape, settings, tmp, silent, cancel)
         over = ceiling is not None and report.true_peak > ceiling
         error = 0.0 if target is None or silent else target - report.integrated
         if not over and (abs(error) <= TOLERANCE_LU or (capped and error > 0)):
@@ -570,8 +722,8 @@ def deliver(
         if capped:
             note += (f": more would need over {settings.max_limiting_db:g} dB of limiting "
                      f"under the {ceiling:g} dBTP ceiling")
-    if not lossy:
-        _write(tmp, data, rate, settings)
+    if encoded is not None:
+        _store(tmp, encoded)
     return report, gain_db, limit_db is not None, note
 
 
@@ -711,7 +863,7 @@ def export_project(
         deliveries: list[Delivery] = []
         master_gain: float | None = None
         for i, (kind, ident, label, dest) in enumerate(files):
-            audio, fs = _read(renders[(kind, ident)])
+            audio, fs = _read(renders[(kind, ident)], "float32")  # as rendered: exact
             gain = None
             if kind == "stem" and settings.normalize is not None:
                 if master_gain is None:
