@@ -82,6 +82,40 @@ def test_cascade_tail_flushes_to_exact_zero_without_subnormals():
     assert np.all(st[1 + STATE_AT : 1 + STATE_AT + 4] == 0.0)
 
 
+def test_batch_is_each_strips_cascade_bit_for_bit_with_pass_through_padding():
+    # Eight strips, each with its own number of sections (0 to 5, the rest padded with
+    # exact pass-throughs), cut into odd blocks: each pair of columns must be exactly
+    # what biquads_stereo makes of that strip alone, and so must its states.
+    w = sp.BATCH_WIDTH
+    frames = 3000
+    x = np.concatenate([_noise(frames, seed) for seed in range(sp.BATCH)], axis=1)
+    coefs = np.zeros((sp.SECTIONS, 5, w))
+    states = np.zeros((sp.SECTIONS, 2, w))
+    alone = []
+    for j in range(sp.BATCH):
+        count = j % 6
+        st = _flat(SECTIONS[j % 2:][:count] + SECTIONS[:max(0, count - 4)])
+        for k in range(sp.SECTIONS):
+            c = st[1 + k * RECORD : 1 + k * RECORD + 5] if k < count else [1, 0, 0, 0, 0]
+            coefs[k, :, 2 * j] = coefs[k, :, 2 * j + 1] = c
+        y = x[:, 2 * j : 2 * j + 2].copy()
+        _cascade(st, y, count, sizes=(100, 333, 7))
+        alone.append((count, st, y))
+    flat_x = x.reshape(-1).copy()
+    flat_states = states.reshape(-1)
+    for i, n in _cuts(frames, (100, 333, 7)):
+        sp.biquads_batch(flat_x[i * w : (i + n) * w], n, coefs.reshape(-1), flat_states,
+                         sp.SECTIONS)
+    got = flat_x.reshape(frames, w)
+    for j, (count, st, y) in enumerate(alone):
+        assert np.array_equal(got[:, 2 * j : 2 * j + 2], y), j
+        for k in range(count):
+            z = 1 + k * RECORD + STATE_AT
+            assert np.array_equal(states[k, :, 2 * j], st[z : z + 2])
+            assert np.array_equal(states[k, :, 2 * j + 1], st[z + 2 : z + 4])
+    assert not np.array_equal(got[:, 2:4], x[:, 2:4])  # the filters did something
+
+
 def _gate_settings(at=0, **kw):
     p = dict(threshold_db=-40.0, range_db=-80.0, attack_ms=1.0, release_ms=20.0)
     p.update(kw)

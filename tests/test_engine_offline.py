@@ -463,6 +463,36 @@ def test_strip_filters_are_the_dsp_designs_in_signal_order(tmp_path, engine):
     assert np.abs(got - placed(source, 0, 20000)).max() > 0.01  # the filters did something
 
 
+def test_tracks_whose_filters_run_together_sound_as_each_alone(tmp_path, engine):
+    # Ten tracks in a row: eight have their filters run in one batch, the other two one
+    # by one. Each with its own high-pass and EQ (some with none): every stem must be
+    # the track rendered on its own, where its filters run by themselves.
+    def settings(strip, i: int) -> None:
+        strip.hpf_on, strip.hpf_freq = i % 3 == 0, 60.0 + 25.0 * i
+        strip.eq_on = i % 4 != 3
+        strip.eq[i % 4].gain_db, strip.eq[i % 4].freq = 2.0 + i, 300.0 * (i + 1)
+        strip.eq[(i + 1) % 4].gain_db = -3.0 - 0.5 * i
+        strip.pan = -0.9 + 0.2 * i
+
+    frames = 4000
+    sources = [noise(frames, 1 + i % 2, 60 + i) for i in range(10)]
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, sources)
+    for i, track in enumerate(project.tracks):
+        settings(track.strip, i)
+    result = engine.render(project, folder, tmp_path / "mix.wav", (0, frames),
+                           stems_dir=tmp_path / "stems")
+    for i, track in enumerate(project.tracks):
+        stem, _ = sf.read(result.stems[track.id], dtype="float32")
+        alone_folder = tmp_path / f"Alone{i}.glassroom"
+        alone = make_song(alone_folder, [sources[i]])
+        settings(alone.tracks[0].strip, i)
+        np.testing.assert_array_equal(stem, render(engine, alone, alone_folder, frames),
+                                      err_msg=track.name)
+    mix, _ = sf.read(tmp_path / "mix.wav", dtype="float32")
+    assert np.abs(mix).max() > 0.05
+
+
 def test_compressor_gate_and_drive_act_on_the_strip(tmp_path, engine):
     loud = noise(24000, 2, 41, level=0.5)
     folder = tmp_path / "Song.glassroom"

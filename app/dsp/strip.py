@@ -4,6 +4,11 @@ The one-channel kernels in biquad.py and dynamics.py are the references; these d
 same work for an interleaved (frames, 2) float64 buffer with both channels in one loop,
 which is what lets a whole console's strips fit in a fraction of a block:
 
+- `biquads_batch`: the same cascade for BATCH strips at once, each strip's two
+  channels side by side in a (frames, BATCH_WIDTH) buffer. A biquad's recursion keeps
+  one channel waiting on its last sample, but BATCH_WIDTH channels of different strips
+  do not wait on each other, so the loop over them runs on vector registers: about
+  three times the throughput of `biquads_stereo` per strip.
 - `biquads_stereo`: up to five biquads in cascade, several sections per pass so their
   recursions overlap instead of waiting on each other. Coefficients and states sit in
   one flat float64 array (a strip's DSP state row) at offsets the caller gives: the five
@@ -34,6 +39,11 @@ from app.dsp.dynamics import _pole
 from app.dsp.safe import DENORMAL_FLOOR, clamp, clamp_rate, sanitize
 
 FLUSH_FRAMES = 64
+BATCH = 8  # strips in a `biquads_batch`
+# Its channels: two a strip. LLVM vectorises a loop of at least 16 iterations (a
+# shorter one is unrolled and left scalar), so eight stereo strips, not four.
+BATCH_WIDTH = 2 * BATCH
+SECTIONS = 5  # the high-pass and four EQ bands
 # Fused multiply-add only: it rounds once where a multiply and an add round twice, and
 # shortens each section's recursion, the loop's critical path. Nothing else is relaxed.
 FMA = {"contract"}
@@ -153,6 +163,54 @@ def _three(x, lo, hi, st, c, z, d, w, g, v):
     _flush_pair(st, w + 2)
     _flush_pair(st, v)
     _flush_pair(st, v + 2)
+
+
+@njit(nogil=True, cache=True, fastmath=FMA)
+def _batch_run(x, m, coefs, states, sections):
+    # Every index here is provably non-negative (loops from 0): an index that might be
+    # negative gets numba's wrap-around check, and that alone keeps the loop over
+    # channels off the vector registers.
+    w = BATCH_WIDTH
+    for i in range(m):
+        o = i * w
+        for k in range(sections):
+            c = k * 5 * w
+            z = k * 2 * w
+            for ch in range(BATCH_WIDTH):
+                xin = x[o + ch]
+                y = coefs[c + ch] * xin + states[z + ch]
+                states[z + ch] = (coefs[c + w + ch] * xin + states[z + w + ch]) - coefs[
+                    c + 3 * w + ch
+                ] * y
+                states[z + w + ch] = coefs[c + 2 * w + ch] * xin - coefs[c + 4 * w + ch] * y
+                x[o + ch] = y
+
+
+@njit(nogil=True, cache=True, fastmath=False)
+def biquads_batch(x, n, coefs, states, sections):
+    """Run the first n frames of x (flat: frame i's BATCH_WIDTH channels at
+    i * BATCH_WIDTH) in place through `sections` biquads in cascade, each channel with
+    its own coefficients and state.
+
+    coefs is flat too: section k's coefficient j (b0, b1, b2, a1, a2) for channel ch at
+    (k * 5 + j) * BATCH_WIDTH + ch; states likewise with (z1, z2) at
+    (k * 2 + j) * BATCH_WIDTH + ch. A section with b0 = 1 and the rest 0 passes its
+    channel through exactly, which is how a strip with fewer sections than the others
+    takes part. The same transposed direct form II and fused multiply-adds as
+    `biquads_stereo`, and the same flush of tiny states every FLUSH_FRAMES frames.
+    """
+    w = BATCH_WIDTH
+    lo = 0
+    while lo < n:
+        hi = min(n, lo + FLUSH_FRAMES)
+        _batch_run(x[lo * w : hi * w], hi - lo, coefs, states, sections)
+        for k in range(sections):
+            z = k * 2 * w
+            for ch in range(w):
+                if abs(states[z + ch]) + abs(states[z + w + ch]) < DENORMAL_FLOOR:
+                    states[z + ch] = 0.0
+                    states[z + w + ch] = 0.0
+        lo = hi
 
 
 @njit(nogil=True, cache=True, fastmath=False)

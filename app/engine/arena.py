@@ -41,6 +41,7 @@ from app.dsp.delay import delay_state_size
 from app.dsp.loudness import HIST_BINS as _HIST_BINS
 from app.dsp.loudness import LOUDNESS_STATE_SIZE as _LOUDNESS_STATE_SIZE
 from app.dsp.reverb import reverb_state_size
+from app.dsp.strip import BATCH, BATCH_WIDTH, SECTIONS
 from app.dsp.truepeak import TP_STATE_SIZE as _TP_STATE_SIZE
 
 # -- capacities that are constants of the layout ------------------------------
@@ -316,6 +317,17 @@ SCR_MAIN = 5  # the master's output
 SCR_RAMP = 6  # kernel: (i + 1) / n in both channels of frame i: a gain ramp's shape
 SCRATCH_ROWS = 7
 
+# The `batch` array (flat): the filters of up to BATCH tracks run together (see
+# dsp.strip.biquads_batch): their inputs side by side, the sections' coefficients and
+# states, then per strip the number of sections it runs and their offsets in its
+# dsp_state row.
+BATCH_X = 0
+BATCH_COEFS = MAX_BLOCK * BATCH_WIDTH
+BATCH_STATES = BATCH_COEFS + SECTIONS * 5 * BATCH_WIDTH
+BATCH_PLAN = BATCH_STATES + SECTIONS * 2 * BATCH_WIDTH
+BATCH_PLAN_FIELDS = 1 + SECTIONS
+BATCH_SIZE = BATCH_PLAN + BATCH * BATCH_PLAN_FIELDS
+
 # The order of the arrays in the pointer table; the callback rebuilds them in this order.
 ARRAYS = (
     "dims",
@@ -349,6 +361,7 @@ ARRAYS = (
     "capture_pos",
     "auto",
     "lane_seg",
+    "batch",
 )
 
 # -- automation writing (the `auto` array) ------------------------------------------
@@ -483,6 +496,7 @@ class Arena:
         self.plan_lanes = np.zeros((2, capacity.lanes, PLAN_LANE), np.int64)
         self.plan_points = np.zeros((2, capacity.points, 3))
         self.lane_seg = np.zeros((2, capacity.lanes, LANE_SEG))
+        self.batch = np.zeros(BATCH_SIZE)
         self.auto = np.zeros((1 + auto_params(s, c) + AUTO_RING, AUTO_FIELDS))
         self.auto[1 : 1 + auto_params(s, c), AF_PREV_AT] = -1.0
         self.auto[1 : 1 + auto_params(s, c), AF_UI_SEEN] = math.nan

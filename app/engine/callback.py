@@ -96,6 +96,7 @@ def _views(table_address):
             dtype=f8,
         ),
         carray(_address_as_pointer(tbl[30]), (2, dims[A.D_LANES], A.LANE_SEG), dtype=f8),
+        carray(_address_as_pointer(tbl[31]), A.BATCH_SIZE, dtype=f8),
     )
 
 
@@ -149,6 +150,7 @@ def run_root(root, inp, out, flags, device_time_us):
             v[28],
             v[29],
             v[30],
+            v[31],
             inp[done : done + m],
             out[done : done + m],
             flags,
