@@ -263,7 +263,7 @@ def gate_settings(
     out[5] = clamp(sanitize(hold_ms, 20.0), 0.0, 2000.0) * fs / 1000.0
 
 
-@njit(nogil=True, cache=True, fastmath=False)
+@njit(nogil=True, cache=True, fastmath=FMA)
 def gate_stereo(st: np.ndarray, at: int, x: np.ndarray, n: int, settings_at: int) -> None:
     """Gate x[:n, 0:2] in place, frame for frame as `dynamics.gate_process` would.
 
@@ -280,6 +280,8 @@ def gate_stereo(st: np.ndarray, at: int, x: np.ndarray, n: int, settings_at: int
     g = clamp(st[at], 0.0, 1.0)
     is_open = st[at + 1] > 0.5
     hold = st[at + 2]
+    open_rest = 1.0 - att  # as gate_process: one fused multiply-add a frame
+    closed_rest = floor * (1.0 - rel)
     for i in range(n):
         p = max(abs(x[i, 0]), abs(x[i, 1]))
         if p > open_lvl:
@@ -293,9 +295,9 @@ def gate_stereo(st: np.ndarray, at: int, x: np.ndarray, n: int, settings_at: int
             else:
                 is_open = False
         if is_open:
-            g = 1.0 + (g - 1.0) * att
+            g = g * att + open_rest
         else:
-            g = floor + (g - floor) * rel
+            g = g * rel + closed_rest
         x[i, 0] *= g
         x[i, 1] *= g
     st[at] = g
@@ -311,7 +313,7 @@ def comp_stereo_reset(state: np.ndarray) -> None:
         state[k] = 0.0
 
 
-@njit(nogil=True, cache=True, fastmath=False)
+@njit(nogil=True, cache=True, fastmath=FMA)
 def _dynamics(st, at, gate_at, settings_at, x, n, fs, threshold_db, ratio, knee_db, attack_ms,
               release_ms, makeup_db):
     """The compressor, preceded in the same loop by the gate when gate_at >= 0."""
@@ -338,6 +340,8 @@ def _dynamics(st, at, gate_at, settings_at, x, n, fs, threshold_db, ratio, knee_
     g_att = st[s + 3]
     g_rel = st[s + 4]
     hold_frames = st[s + 5]
+    g_open_rest = 1.0 - g_att  # as gate_process: one fused multiply-add a frame
+    g_closed_rest = floor * (1.0 - g_rel)
     q = max(gate_at, 0)
     gg = clamp(st[q], 0.0, 1.0)
     is_open = st[q + 1] > 0.5
@@ -377,9 +381,9 @@ def _dynamics(st, at, gate_at, settings_at, x, n, fs, threshold_db, ratio, knee_
                     else:
                         is_open = False
                 if is_open:
-                    gg = 1.0 + (gg - 1.0) * g_att
+                    gg = gg * g_att + g_open_rest
                 else:
-                    gg = floor + (gg - floor) * g_rel
+                    gg = gg * g_rel + g_closed_rest
                 xl *= gg
                 xr *= gg
                 p *= gg  # the gated peak: rounding is monotonic, so exactly max(|xl|, |xr|)
