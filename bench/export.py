@@ -5,8 +5,9 @@ using them, then times Glassroom's export (offline render of the mix, measure, g
 -16 LUFS with a -1 dBTP ceiling, 24-bit FLAC) and prints it in times realtime next to
 `sox` (mixing the same files with -m, then a second pass with `gain -n -1`, sox's peak
 normalisation: it has no loudness normalisation) and `ffmpeg` (amix + loudnorm) doing
-the mixdown and normalisation of the same stems. GLASSROOM_BENCH_SHORT=1 uses 8 tracks
-of 20 s.
+the mixdown and normalisation of the same stems. The three take turns, REPEATS times,
+and the medians are printed: the machine may be shared. GLASSROOM_BENCH_SHORT=1 uses
+8 tracks of 20 s, once each.
 
 Run: .venv/bin/python bench/export.py
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -30,6 +32,7 @@ RATE = 48000
 TARGET = -16.0
 SHORT = bool(os.environ.get("GLASSROOM_BENCH_SHORT"))
 TRACKS, SECONDS = (8, 20) if SHORT else (32, 180)
+REPEATS = 1 if SHORT else 3
 CACHE = Path(tempfile.gettempdir()) / "glassroom-bench" / f"export-{TRACKS}x{SECONDS}"
 
 
@@ -42,8 +45,8 @@ def make_project(stems: list[Path]) -> Path:
     return folder
 
 
-def run_ours(folder: Path, out: Path) -> tuple[float, float, float]:
-    """(seconds in all, seconds rendering, delivered LUFS)."""
+def run_ours(folder: Path, out: Path) -> tuple[float, float, float, float]:
+    """(seconds in all, seconds rendering, delivered LUFS, delivered dBTP)."""
     project = store.open_project(folder).project
     engine = Engine()
     settings = ExportSettings(format="flac", bit_depth=24, normalize=TARGET, name="ours")
@@ -62,7 +65,8 @@ def run_ours(folder: Path, out: Path) -> tuple[float, float, float]:
     result = export_project(engine, project, folder, out, settings, progress)
     took = time.perf_counter() - t0
     engine.close()
-    return took, rendered[0], result.files[0].report.integrated
+    report = result.files[0].report
+    return took, rendered[0], report.integrated, report.true_peak
 
 
 def run_sox(stems: list[Path], out: Path) -> float | None:
@@ -95,19 +99,29 @@ def run_ffmpeg(stems: list[Path], out: Path) -> float | None:
 def main() -> None:
     stems = make_stems(CACHE / "stems", TRACKS, SECONDS, RATE, tone=0.1, noise=0.01)
     folder = make_project(stems)
-    print(f"{TRACKS} stereo tracks x {SECONDS} s at {RATE} Hz -> FLAC 24-bit at {TARGET} LUFS")
-    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
-        out = Path(tmp)
-        took, render, lufs = run_ours(folder, out)
-        print(f"glassroom: {took:7.2f} s  {SECONDS / took:7.1f}x realtime  "
-              f"(render {render:.2f} s, measure/normalise/limit/encode {took - render:.2f} s; "
-              f"delivered at {lufs:.2f} LUFS)")
-        for name, run in (("sox", run_sox), ("ffmpeg", run_ffmpeg)):
-            t = run(stems, out)
-            if t is None:
-                print(f"{name}: not installed")
-            else:
-                print(f"{name + ':':<10} {t:7.2f} s  {SECONDS / t:7.1f}x realtime")
+    print(f"{TRACKS} stereo tracks x {SECONDS} s at {RATE} Hz -> FLAC 24-bit at {TARGET} LUFS"
+          f" (median of {REPEATS})")
+    ours: list[tuple[float, float, float, float]] = []
+    others: dict[str, list[float | None]] = {"sox": [], "ffmpeg": []}
+    for _ in range(REPEATS):
+        with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+            ours.append(run_ours(folder, Path(tmp)))
+            others["sox"].append(run_sox(stems, Path(tmp)))
+            others["ffmpeg"].append(run_ffmpeg(stems, Path(tmp)))
+    took = statistics.median(r[0] for r in ours)
+    render = statistics.median(r[1] for r in ours)
+    rest = statistics.median(r[0] - r[1] for r in ours)
+    print(f"glassroom: {took:7.2f} s  {SECONDS / took:7.1f}x realtime  "
+          f"(render {render:.2f} s, measure/normalise/limit/encode {rest:.2f} s; "
+          f"delivered at {ours[-1][2]:.2f} LUFS, {ours[-1][3]:.2f} dBTP)  "
+          f"runs {', '.join(f'{r[0]:.2f}' for r in ours)}")
+    for name, times in others.items():
+        if None in times:
+            print(f"{name}: not installed")
+            continue
+        t = statistics.median(times)
+        print(f"{name + ':':<10} {t:7.2f} s  {SECONDS / t:7.1f}x realtime  "
+              f"runs {', '.join(f'{x:.2f}' for x in times)}")
 
 
 if __name__ == "__main__":
