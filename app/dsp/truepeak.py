@@ -126,14 +126,53 @@ def to_dbtp(peak: float) -> float:
     return -math.inf
 
 
+# The phases one by one, for the envelope's unrolled filter; pieces of _BLOCK frames.
+_PHASE_0, _PHASE_1, _PHASE_2, _PHASE_3 = (np.ascontiguousarray(row) for row in PHASE_COEFS)
+_BLOCK = 1024
+
+
+@njit(nogil=True, cache=True, fastmath=False, inline="always")
+def _phase(h: np.ndarray, xs: np.ndarray, m: int) -> float:
+    """One phase's interpolated value after xs[m + 11], summed in the meter's order."""
+    a = h[0] * xs[m + 11]
+    a = a + h[1] * xs[m + 10]
+    a = a + h[2] * xs[m + 9]
+    a = a + h[3] * xs[m + 8]
+    a = a + h[4] * xs[m + 7]
+    a = a + h[5] * xs[m + 6]
+    a = a + h[6] * xs[m + 5]
+    a = a + h[7] * xs[m + 4]
+    a = a + h[8] * xs[m + 3]
+    a = a + h[9] * xs[m + 2]
+    a = a + h[10] * xs[m + 1]
+    a = a + h[11] * xs[m]
+    return a
+
+
+@njit(nogil=True, cache=True, fastmath=False)
+def _interpolate(xs: np.ndarray, v: np.ndarray, count: int) -> None:
+    """Raise v[m] to the largest |interpolated value| after sample xs[m + 11], m < count.
+
+    Written out tap by tap so that the loop over frames is innermost: the compiler then
+    runs it several frames at a time on vector registers, each sum in the meter's order.
+    """
+    for m in range(count):
+        top = v[m]
+        for a in (_phase(_PHASE_0, xs, m), _phase(_PHASE_1, xs, m),
+                  _phase(_PHASE_2, xs, m), _phase(_PHASE_3, xs, m)):
+            if abs(a) > top:
+                top = abs(a)
+        v[m] = top
+
+
 @njit(nogil=True, cache=True, fastmath=False)
 def truepeak_envelope(
     buf: np.ndarray, nch: int, start: int, stop: int, env: np.ndarray
 ) -> tuple[float, float]:
     """A look-ahead limiter's side chain over a whole (frames, channels) signal.
 
-    env[k - start] for k in [start, stop) becomes the largest of frame k's |samples| and the
-    interpolated values on either side of it, over channels: the interpolation is the
+    env[k - start] for k in [start, stop) becomes the largest of frame k's |samples| and
+    the interpolated values on either side of it, over channels: the interpolation is the
     meter's own, so gains that keep env under a ceiling keep the metered true peak
     there. Samples outside buf count as silence. Returns (true peak, sample peak) of
     the range, linear; over ranges that tile the signal, their largest values are what
@@ -146,25 +185,16 @@ def truepeak_envelope(
     first = start + 5 if start > 0 else 0
     last = stop + 5
     v = np.zeros(last - first + 1)
-    hist = np.zeros(TAPS)
+    xs = np.empty(_BLOCK + TAPS - 1)
     for c in range(nch):
-        for j in range(TAPS):
-            k = first - TAPS + j
-            x = float(buf[k, c]) if 0 <= k < n else 0.0
-            hist[j] = x if abs(x) < math.inf else 0.0
-        for i in range(first, last + 1):
-            for j in range(TAPS - 1):
-                hist[j] = hist[j + 1]
-            x = float(buf[i, c]) if i < n else 0.0
-            hist[TAPS - 1] = x if abs(x) < math.inf else 0.0
-            top = v[i - first]
-            for p in range(PHASES):
-                acc = 0.0
-                for j in range(TAPS):
-                    acc += PHASE_COEFS[p, j] * hist[TAPS - 1 - j]
-                if abs(acc) > top:
-                    top = abs(acc)
-            v[i - first] = top
+        for b in range(0, last - first + 1, _BLOCK):
+            count = min(_BLOCK, last - first + 1 - b)
+            # xs[m] is the sample taken in TAPS - 1 frames before interpolation m.
+            for m in range(count + TAPS - 1):
+                k = first + b - (TAPS - 1) + m
+                x = float(buf[k, c]) if 0 <= k < n else 0.0
+                xs[m] = x if abs(x) < math.inf else 0.0
+            _interpolate(xs, v[b:b + count], count)
     true_peak = 0.0
     for i in range(first, min(last + 1, n)):
         if v[i - first] > true_peak:
