@@ -499,7 +499,7 @@ class _Shape:
                     _check(cancel)
                     y = ahead[k].result()
                     if k + 2 < len(spans):
-                        # Its ring slot is the one read two pieces ago, now free.
+                        # It takes the ring slot of piece k - 1, whose metering is done.
                         ahead.append(pool.submit(produce, k + 2))
                     loudness_process(state, hist, y, nch, stop - start)
             except BaseException:
@@ -510,6 +510,7 @@ class _Shape:
         return float(integrated_lufs(hist))
 
     def whole(self, cancel: Cancel | None) -> np.ndarray:
+        """The whole signal shaped, for the resampler."""
         self.prepare(cancel)
         y = np.empty(self.x.shape)
         for start, stop in _spans(self.x.shape[0]):
