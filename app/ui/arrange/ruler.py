@@ -9,7 +9,7 @@ the punch range), or drag a range's edge to change it.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPolygonF
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPolygonF
 from PySide6.QtWidgets import QLineEdit, QSizePolicy, QWidget
 
 from app.session import edits as E
@@ -24,6 +24,13 @@ MID = 30
 EDGE_PX = 5
 LOOP_COLOUR = QColor(95, 181, 138)
 PUNCH_COLOUR = QColor(217, 83, 79)
+BAR_TICK = QColor("#59616c")
+MINOR_TICK = QColor("#3a4049")
+CLOCK_BAND = QColor("#181b1f")
+EDGE = QColor("#0c0d0f")
+PLAYHEAD = QColor("#f5f6f8")
+TEXT = QColor(COLOURS.text)
+TEXT_DIM = QColor(COLOURS.text_dim)
 
 
 class Ruler(QWidget):
@@ -40,6 +47,10 @@ class Ruler(QWidget):
         scale.changed.connect(self.update)
         self._drag: tuple[str, float, object] | None = None
         self._preview: tuple[str, int, int] | None = None
+        self._bar_font = ui_font(9, QFont.Weight.DemiBold)
+        self._beat_font = ui_font(8)
+        self._clock_font = mono_font(8)
+        self._marker_font = ui_font(8, QFont.Weight.DemiBold)
 
     def set_project(self, project: Project | None) -> None:
         self.project = project
@@ -59,7 +70,7 @@ class Ruler(QWidget):
         p = QPainter(self)
         w, h = self.width(), self.height()
         p.fillRect(0, 0, w, h, colour("panel"))
-        p.fillRect(0, MID, w, h - MID, QColor("#181b1f"))
+        p.fillRect(0, MID, w, h - MID, CLOCK_BAND)
         pr = self.project
         if pr is not None:
             start, end = self.scale.visible_range()
@@ -71,11 +82,11 @@ class Ruler(QWidget):
             if -8 <= x <= w + 8:
                 p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
                 p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(QColor("#f5f6f8"))
+                p.setBrush(PLAYHEAD)
                 p.drawPolygon(QPolygonF([QPointF(x - 6, h - 10), QPointF(x + 6, h - 10),
                                          QPointF(x, h - 1)]))
                 p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        p.setPen(QColor("#0c0d0f"))
+        p.setPen(EDGE)
         p.drawLine(0, h - 1, w, h - 1)
         p.end()
 
@@ -103,32 +114,38 @@ class Ruler(QWidget):
     def _paint_bars(self, p: QPainter, pr: Project, start: int, end: int) -> None:
         ticks = bar_ticks(start, end + 1, self.scale.frames_per_pixel, pr.sample_rate,
                           pr.tempo, pr.meter_num, pr.meter_den)
-        p.setFont(ui_font(9, ui_font().Weight.DemiBold))
-        for tick in ticks:
-            x = round(self.scale.x_of(tick.frame)) + 0.5
+        xs = [round(self.scale.x_of(tick.frame)) + 0.5 for tick in ticks]
+        # the lines of each kind at once, then the labels of each kind
+        p.setPen(BAR_TICK)
+        for x, tick in zip(xs, ticks, strict=True):
             if tick.major:
-                p.setPen(QColor("#59616c"))
                 p.drawLine(QPointF(x, MID - 14), QPointF(x, MID))
-                p.setPen(colour("text"))
+        p.setPen(MINOR_TICK)
+        for x, tick in zip(xs, ticks, strict=True):
+            if not tick.major:
+                p.drawLine(QPointF(x, MID - 5), QPointF(x, MID))
+        p.setPen(TEXT)
+        p.setFont(self._bar_font)
+        for x, tick in zip(xs, ticks, strict=True):
+            if tick.major:
                 p.drawText(QRectF(x + 4, MID - 17, 60, 14), Qt.AlignmentFlag.AlignVCenter,
                            tick.label)
-            else:
-                p.setPen(QColor("#3a4049"))
-                p.drawLine(QPointF(x, MID - 5), QPointF(x, MID))
-                if tick.label:
-                    p.setPen(colour("text_dim"))
-                    p.setFont(ui_font(8))
-                    p.drawText(QRectF(x + 4, MID - 15, 60, 14), Qt.AlignmentFlag.AlignVCenter,
-                               tick.label)
-                    p.setFont(ui_font(9, ui_font().Weight.DemiBold))
+        p.setPen(TEXT_DIM)
+        p.setFont(self._beat_font)
+        for x, tick in zip(xs, ticks, strict=True):
+            if not tick.major and tick.label:
+                p.drawText(QRectF(x + 4, MID - 15, 60, 14), Qt.AlignmentFlag.AlignVCenter,
+                           tick.label)
 
     def _paint_clock(self, p: QPainter, pr: Project, start: int, end: int, h: int) -> None:
-        p.setFont(mono_font(8))
-        for tick in second_ticks(start, end + 1, self.scale.frames_per_pixel, pr.sample_rate):
-            x = round(self.scale.x_of(tick.frame)) + 0.5
-            p.setPen(QColor("#3a4049"))
+        ticks = second_ticks(start, end + 1, self.scale.frames_per_pixel, pr.sample_rate)
+        xs = [round(self.scale.x_of(tick.frame)) + 0.5 for tick in ticks]
+        p.setPen(MINOR_TICK)
+        for x in xs:
             p.drawLine(QPointF(x, MID), QPointF(x, MID + 5))
-            p.setPen(colour("text_dim"))
+        p.setPen(TEXT_DIM)
+        p.setFont(self._clock_font)
+        for x, tick in zip(xs, ticks, strict=True):
             p.drawText(QRectF(x + 4, MID + 2, 80, h - MID - 4), Qt.AlignmentFlag.AlignVCenter,
                        tick.label)
 
@@ -144,7 +161,7 @@ class Ruler(QWidget):
         return out
 
     def _paint_markers(self, p: QPainter, pr: Project, start: int, end: int) -> None:
-        p.setFont(ui_font(8, ui_font().Weight.DemiBold))
+        p.setFont(self._marker_font)
         for marker, flag in self.marker_rects():
             if flag.right() < 0 or flag.left() > self.width():
                 continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QMouseEvent, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QColorDialog,
     QHBoxLayout,
@@ -33,7 +33,7 @@ from app.ui.arrange.automation import AutomationClip, AutomationRow
 from app.ui.arrange.editor import ArrangeEditor
 from app.ui.arrange.grid import bar_ticks
 from app.ui.arrange.header import HEADER_WIDTH, TrackHeader
-from app.ui.arrange.lane import TITLE_HEIGHT, Drag, TrackLane, lane_height
+from app.ui.arrange.lane import TITLE_HEIGHT, Drag, TrackLane, backdrop, lane_height
 from app.ui.arrange.overlay import Overlay
 from app.ui.arrange.rename import inline_rename
 from app.ui.arrange.ruler import Ruler
@@ -45,6 +45,7 @@ WHEEL_ZOOM_STEP = 1.25  # per notch of Ctrl+wheel
 WHEEL_SCROLL_PX = 60  # per notch of Shift+wheel
 FOLLOW_MARGIN = 0.92  # page when the playhead passes this fraction of the width
 GAIN_DB_PER_PX = 0.25
+GRID_CACHE = 8  # visible ranges whose grid lines are kept (lanes, automation rows)
 
 
 class ArrangeView(QWidget):
@@ -69,8 +70,8 @@ class ArrangeView(QWidget):
         self._headers: list[TrackHeader] = []
         self._auto_rows: dict[str, list[AutomationRow]] = {}  # by track id
         self._layout_key: tuple = ()
-        self._ticks_key: tuple = ()
-        self._ticks: list = []
+        self._grid: dict[tuple, list] = {}
+        self._backdrops: dict[tuple, QImage] = {}
         self._syncing = False
 
         corner = QWidget(objectName="rulerCorner")
@@ -259,11 +260,29 @@ class ArrangeView(QWidget):
         pr = self.project
         key = (start, end, self.scale.frames_per_pixel, pr.sample_rate, pr.tempo,
                pr.meter_num, pr.meter_den)
-        if key != self._ticks_key:
-            self._ticks_key = key
-            self._ticks = bar_ticks(start, end, self.scale.frames_per_pixel, pr.sample_rate,
-                                    pr.tempo, pr.meter_num, pr.meter_den)
-        return self._ticks
+        ticks = self._grid.get(key)
+        if ticks is None:
+            if len(self._grid) >= GRID_CACHE:  # the ranges of earlier frames
+                self._grid.clear()
+            ticks = self._grid[key] = bar_ticks(start, end, self.scale.frames_per_pixel,
+                                                pr.sample_rate, pr.tempo, pr.meter_num,
+                                                pr.meter_den)
+        return ticks
+
+    def lane_backdrop(self, width: int, height: int, base: str) -> QImage:
+        """A lane's background with its grid lines across the whole width, made once a
+        frame for all lanes of that size and shade."""
+        s = self.scale
+        pr = self.project
+        key = (width, height, base, s.origin, s.frames_per_pixel, pr.sample_rate, pr.tempo,
+               pr.meter_num, pr.meter_den)
+        image = self._backdrops.get(key)
+        if image is None:
+            if len(self._backdrops) >= GRID_CACHE:
+                self._backdrops.clear()
+            ticks = self.grid_ticks(s.frame_at(0), s.frame_at(width) + 1)
+            image = self._backdrops[key] = backdrop(ticks, s, width, height, base)
+        return image
 
     def lanes(self) -> list[TrackLane]:
         return list(self._lanes)

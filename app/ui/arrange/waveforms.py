@@ -3,7 +3,8 @@
 WaveformStore knows, for every media file of the open project, whether its pyramid is
 ready, still being built (with progress), missing (no audio file: drawn as a silent
 placeholder) or failed. Building happens in pool workers through `ensure_peaks`; the
-lanes only ever ask for ready pyramids and repaint when `changed` says so.
+lanes only ever ask for ready pyramids, by `envelope` (which keeps finer levels in memory
+for close zoom, see envelopes.py), and repaint when `changed` says so.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.session.model import MediaFile
 from app.session.peaks import PeakPyramid, ensure_peaks
+from app.ui.arrange.envelopes import Envelopes
 from app.ui.workers import Task, TaskRunner
 
 
@@ -39,6 +42,7 @@ class WaveformStore(QObject):
         self._errors: dict[str, str] = {}
         self._tasks: dict[str, Task] = {}
         self._fractions: dict[str, float] = {}
+        self._envelopes = Envelopes()
         self.generation = 0  # counts state changes, so views can cache what they drew
 
     def _changed(self, media_id: str) -> None:
@@ -55,12 +59,22 @@ class WaveformStore(QObject):
         self._errors.clear()
         self._tasks.clear()
         self._fractions.clear()
+        self._envelopes.clear()
 
     def state(self, media_id: str) -> PeakState | None:
         return self._states.get(media_id)
 
     def pyramid(self, media_id: str) -> PeakPyramid | None:
         return self._pyramids.get(media_id)
+
+    def envelope(self, media_id: str, start: int, end: int,
+                 pixels: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(mins, maxs) per pixel of a ready media file's frames [start, end), across its
+        channels; None when its pyramid is not ready."""
+        pyramid = self._pyramids.get(media_id)
+        if pyramid is None:
+            return None
+        return self._envelopes.envelope(media_id, pyramid, start, end, pixels)
 
     def error(self, media_id: str) -> str:
         return self._errors.get(media_id, "")
