@@ -15,8 +15,9 @@ from PySide6.QtGui import QColor
 
 from app.session import edits as E
 from app.session import media, store
-from app.session.model import Clip, Track, TrackKind
+from app.session.model import AutomationPoint, Clip, Interp, Track, TrackKind
 from app.session.peaks import PeakPyramid, build_peaks
+from app.ui.arrange.automation import POINT_PX
 from app.ui.arrange.envelopes import BLOCK_FRAMES, Envelopes, bucket_for
 from app.ui.arrange.grid import bar_ticks
 from app.ui.arrange.lane import WAVE_HEADROOM, _wave_colour
@@ -270,3 +271,31 @@ def test_grid_lines_are_drawn_where_the_bars_fall_and_follow_the_tempo(bursts) -
     bursts.push(E.SetTempo(97.0))
     assert bar_columns() == expected() != before
 
+
+
+def test_an_automation_curve_is_drawn_at_its_values_with_its_steps(bursts) -> None:
+    view = bursts.arrange
+    track = bursts.project.tracks[0]
+    bursts.push(E.AddAutomationLane(track.id, "fader_db"))
+    bursts.push(E.SetAutomationPoints(track.id, "fader_db", [
+        AutomationPoint(RATE, -20.0, Interp.HOLD), AutomationPoint(3 * RATE, 0.0)]))
+    lane = view.automation_row(track.id, "fader_db").lane
+    view.zoom(400 / view.scale.frames_per_pixel, 0)
+    view.scale.set_origin(0)
+    image = lane.grab().toImage()
+    curve = QColor(track.colour).lighter(125)
+
+    def curve_rows(frame: float) -> list[int]:
+        """Rows of column `frame` close to the curve's colour."""
+        x = round(view.scale.x_of(frame))
+        return [y for y in range(image.height())
+                if max(abs(QColor(image.pixel(x, y)).red() - curve.red()),
+                       abs(QColor(image.pixel(x, y)).green() - curve.green()),
+                       abs(QColor(image.pixel(x, y)).blue() - curve.blue())) < 40]
+
+    for frame, db in ((0.5 * RATE, -20.0), (2 * RATE, -20.0), (3.6 * RATE, 0.0)):
+        rows = curve_rows(frame)
+        assert rows and min(abs(y + 0.5 - lane.y_of(db)) for y in rows) <= 1.0, (frame, rows)
+    # the held value rises straight up at the second point (whose marker hides the top)
+    step = curve_rows(3 * RATE)
+    assert max(step) >= lane.y_of(-20.0) - 1.5 and min(step) <= lane.y_of(0.0) + POINT_PX + 1.5

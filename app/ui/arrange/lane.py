@@ -131,16 +131,16 @@ def fade_curve(shape: FadeShape, t: np.ndarray) -> np.ndarray:
     return np.sin(0.5 * np.pi * t)
 
 
-def backdrop(ticks: list, scale: TimeScale, width: int, height: int, base: str) -> QImage:
+def backdrop(ticks: list, scale: TimeScale, width: int, height: int, base: str,
+             bar: str = COLOURS.grid_bar, beat: str = COLOURS.grid_beat) -> QImage:
     """A lane's background `width` x `height` in colour `base`, with the bar and beat
-    lines of `ticks`: one opaque image that all lanes of that height and shade draw,
-    instead of a fill and a rectangle per line each."""
+    lines of `ticks` in theirs: one opaque image that all lanes of that height and shade
+    draw, instead of a fill and a rectangle per line each."""
     row = np.full(width, QColor(base).rgba(), np.uint32)
     for major in (False, True):
         frames = np.array([t.frame for t in ticks if t.major is major], np.float64)
         xs = np.round((frames - scale.origin) / scale.frames_per_pixel).astype(np.int64)
-        line = COLOURS.grid_bar if major else COLOURS.grid_beat
-        row[xs[(xs >= 0) & (xs < width)]] = QColor(line).rgba()
+        row[xs[(xs >= 0) & (xs < width)]] = QColor(bar if major else beat).rgba()
     pixels = np.repeat(row[None, :], max(0, height), axis=0)
     return QImage(pixels.data, width, height, width * 4, QImage.Format.Format_RGB32).copy()
 

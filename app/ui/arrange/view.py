@@ -39,7 +39,7 @@ from app.ui.arrange.rename import inline_rename
 from app.ui.arrange.ruler import Ruler
 from app.ui.arrange.timescale import TimeScale
 from app.ui.arrange.waveforms import WaveformStore
-from app.ui.theme import ui_font
+from app.ui.theme import COLOURS, ui_font
 
 WHEEL_ZOOM_STEP = 1.25  # per notch of Ctrl+wheel
 WHEEL_SCROLL_PX = 60  # per notch of Shift+wheel
@@ -269,19 +269,20 @@ class ArrangeView(QWidget):
                                                 pr.meter_den)
         return ticks
 
-    def lane_backdrop(self, width: int, height: int, base: str) -> QImage:
-        """A lane's background with its grid lines across the whole width, made once a
-        frame for all lanes of that size and shade."""
+    def lane_backdrop(self, width: int, height: int, base: str, bar: str = COLOURS.grid_bar,
+                      beat: str = COLOURS.grid_beat) -> QImage:
+        """A lane's background with its bar and beat lines across the whole width, made
+        once a frame for all lanes of that size and those colours."""
         s = self.scale
         pr = self.project
-        key = (width, height, base, s.origin, s.frames_per_pixel, pr.sample_rate, pr.tempo,
-               pr.meter_num, pr.meter_den)
+        key = (width, height, base, bar, beat, s.origin, s.frames_per_pixel, pr.sample_rate,
+               pr.tempo, pr.meter_num, pr.meter_den)
         image = self._backdrops.get(key)
         if image is None:
             if len(self._backdrops) >= GRID_CACHE:
                 self._backdrops.clear()
             ticks = self.grid_ticks(s.frame_at(0), s.frame_at(width) + 1)
-            image = self._backdrops[key] = backdrop(ticks, s, width, height, base)
+            image = self._backdrops[key] = backdrop(ticks, s, width, height, base, bar, beat)
         return image
 
     def lanes(self) -> list[TrackLane]:
