@@ -299,3 +299,24 @@ def test_an_automation_curve_is_drawn_at_its_values_with_its_steps(bursts) -> No
     # the held value rises straight up at the second point (whose marker hides the top)
     step = curve_rows(3 * RATE)
     assert max(step) >= lane.y_of(-20.0) - 1.5 and min(step) <= lane.y_of(0.0) + POINT_PX + 1.5
+
+
+def test_zoomed_out_lanes_follow_their_own_edits_and_keep_their_summary_otherwise(
+        bursts) -> None:
+    view = bursts.arrange
+    lane = view.lanes()[0]
+    scale = view.scale
+    view.zoom(9000 / scale.frames_per_pixel, 0)
+    scale.set_origin(SHORT_CLIPS[0] - 10 * RATE)
+    first = round(scale.x_of(SHORT_CLIPS[0] + RATE))
+    assert np.any(np.abs(_tall_columns(bursts, lane) - first) <= 3)
+    summary = lane._lane_summary()
+    bursts.push(E.RenameTrack(bursts.project.tracks[1].id, "Reverb"))  # another track
+    lane.grab()
+    assert lane._lane_summary() is summary  # not rebuilt for an edit elsewhere
+    bursts.push(E.SetClipGain(lane.track.clips[1].id, -20.0))  # the first short clip
+    tall = _tall_columns(bursts, lane)
+    assert lane._lane_summary() is not summary
+    assert not np.any(np.abs(tall - first) <= 3)  # its burst is low now...
+    second = round(scale.x_of(SHORT_CLIPS[1] + RATE))
+    assert np.any(np.abs(tall - second) <= 3)  # ...the next one's is not

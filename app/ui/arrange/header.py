@@ -118,6 +118,7 @@ class TrackHeader(QWidget):
         self.setFixedSize(HEADER_WIDTH, height or track.height)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(True)
+        self._painted_colour = track.colour
         layout = QVBoxLayout(self)
         layout.setContentsMargins(STRIP_WIDTH + 10, 5, 8, 5)
         layout.setSpacing(3)
@@ -227,7 +228,12 @@ class TrackHeader(QWidget):
         self.lanes_button.setText(f"A{shown}" if shown else "A")
         self.name_label.setText(t.name)
         self.detail_label.setText(describe_track(self.project, t))
-        self.update()
+        # the controls repaint themselves when they change; the header's own painting is
+        # only the colour strip, and repainting all 32 styled headers after every edit
+        # took 9 ms
+        if t.colour != self._painted_colour:
+            self._painted_colour = t.colour
+            self.update()
 
     def fill_lanes_menu(self, menu: QMenu) -> QMenu:
         """Each automatable parameter, checked when its lane is shown; choosing one shows
