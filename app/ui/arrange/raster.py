@@ -5,8 +5,9 @@ Both ran as a dozen whole-array numpy passes per lane and frame, each a separate
 (np.minimum.reduceat alone took 30 us for 700 pixels); for 32 lanes that was a third
 of a frame. One compiled pass each takes a few microseconds. Like the peak kernels they
 are numba functions cached on disk: the first run after a change compiles them (about
-a second), later runs load them (about 0.2 s, at the first waveform drawn). The
-results are plain numpy arrays; the lane wraps pixels in a QImage and draws it.
+a second), later runs load them (about 0.2 s). `warm` does that in the worker that
+builds a waveform's peaks, before the waveform is ready to draw, so no paint waits on
+it. The results are plain numpy arrays; the lane wraps pixels in a QImage and draws it.
 """
 
 from __future__ import annotations
@@ -110,3 +111,11 @@ def peak_pixels(peaks: np.ndarray, values: np.ndarray, top_edge: float, bottom_e
                  (bottom_edge - top_edge) / 2 * headroom, float(top_edge), float(bottom_edge),
                  np.ascontiguousarray(values, np.uint32), r0, out)
     return out, r0
+
+
+def warm() -> None:
+    """Compile (or load from numba's cache) every kernel here, with the argument types
+    the lanes use. Call it off the GUI thread; it is quick once done in the process."""
+    bucket_columns(np.zeros(4, np.float32), np.zeros(4, np.float32), 2, 0, 8, 2)
+    column_pixels(np.zeros(2), np.ones(2), np.zeros(2, np.uint32), 0.0, 2.0)
+    peak_pixels(np.zeros((2, 2)), np.zeros(2, np.uint32), 0.0, 2.0, 0.9)

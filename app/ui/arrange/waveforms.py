@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.session.model import MediaFile
 from app.session.peaks import PeakPyramid, ensure_peaks
+from app.ui.arrange import raster
 from app.ui.arrange.envelopes import Envelopes
 from app.ui.workers import Task, TaskRunner
 
@@ -95,7 +96,9 @@ class WaveformStore(QObject):
         folder, media_id = self._folder, media.id
 
         def work(progress, cancelled):
-            return ensure_peaks(folder, media, progress, cancelled)
+            pyramid = ensure_peaks(folder, media, progress, cancelled)
+            raster.warm()  # so drawing the ready waveform never compiles on the GUI thread
+            return pyramid
 
         task = Task(work, media.name or media.path)
         task.signals.progress.connect(lambda f, m=media_id: self._on_progress(m, f))
