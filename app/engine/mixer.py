@@ -1499,11 +1499,14 @@ def process_block(
     punch_in = ctl[A.K_PUNCH_IN]
     punch_out = ctl[A.K_PUNCH_OUT] if recording and rolling else punch_in
 
+    # Only buses and the master sum what strips send them; clearing a track's row too
+    # would write 2 kB a track and block for nothing.
     for k in range(ns):
         s = plan_order[p, k]
-        for i in range(n):
-            bus_acc[s, i, 0] = 0.0
-            bus_acc[s, i, 1] = 0.0
+        if plan_strip[p, s, S_KIND] != KIND_AUDIO:
+            for i in range(n):
+                bus_acc[s, i, 0] = 0.0
+                bus_acc[s, i, 1] = 0.0
     for c in range(ncues):
         for i in range(n):
             cue_acc[c, i, 0] = 0.0
