@@ -392,22 +392,25 @@ def _acc_ramp(src, acc, row, n, g0, g1, scratch):
         a[j] += x[j] * (g0 + d * shape[j])
 
 
-@njit(nogil=True, cache=True)
-def _acc_pan(src, acc, row, n, l0, r0, l1, r1, level0, level1):
-    """acc[row] += src x per-side pan gains x level, each ramped from 0 to 1 values."""
-    sl = (l1 * level1 - l0 * level0) / n
-    sr = (r1 * level1 - r0 * level0) / n
+@njit(nogil=True, cache=True, _nrt=False)
+def _acc_pan(src, acc, row, n, l0, r0, l1, r1, level0, level1, scratch):
+    """acc[row] += src x per-side pan gains x level, each ramped from 0 to 1 values;
+    flat over the interleaved samples as `_acc_ramp`, the side chosen per sample."""
+    a = acc[row].reshape(-1)
+    x = src.reshape(-1)
     gl0 = l0 * level0
     gr0 = r0 * level0
-    if sl == 0.0 and sr == 0.0:
-        # Held still: the same gains as the ramp's (gl0 + 0.0 == gl0), without it.
-        for i in range(n):
-            acc[row, i, 0] += src[i, 0] * gl0
-            acc[row, i, 1] += src[i, 1] * gr0
+    dl = l1 * level1 - gl0
+    dr = r1 * level1 - gr0
+    m = 2 * n
+    if dl == 0.0 and dr == 0.0:
+        for j in range(m):
+            a[j] += x[j] * (gl0 if (j & 1) == 0 else gr0)
         return
-    for i in range(n):
-        acc[row, i, 0] += src[i, 0] * (gl0 + sl * (i + 1))
-        acc[row, i, 1] += src[i, 1] * (gr0 + sr * (i + 1))
+    shape = scratch[SCR_RAMP].reshape(-1)
+    for j in range(m):
+        even = (j & 1) == 0
+        a[j] += x[j] * ((gl0 if even else gr0) + (dl if even else dr) * shape[j])
 
 
 @njit(nogil=True, cache=True)
@@ -1337,7 +1340,7 @@ def _process_strip(
         lv0 = cc[C_LEVEL] if ct[C_PRE] != 0.0 else cc[C_LEVEL] * fader_on0
         lv1 = ct[C_LEVEL] if ct[C_PRE] != 0.0 else ct[C_LEVEL] * fader_on1
         if lv0 != 0.0 or lv1 != 0.0:
-            _acc_pan(x, cue_acc, c, n, cc[C_PAN_L], cc[C_PAN_R], l1, r1, lv0, lv1)
+            _acc_pan(x, cue_acc, c, n, cc[C_PAN_L], cc[C_PAN_R], l1, r1, lv0, lv1, scratch)
         cc[C_LEVEL] = ct[C_LEVEL]
         cc[C_PAN] = ct[C_PAN]
         cc[C_PAN_L] = l1
