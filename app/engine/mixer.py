@@ -526,12 +526,14 @@ def _read_source(s, p, plan_strip, rings, ring_ctl, fb, inp, x, n, rolling, moni
             first = min(m, size - j0)
             ring = rings[ri].reshape(-1)
             flat = x.reshape(-1)
-            o = 2 * j0
+            # Slices, so that every index in the loops is known to be >= 0: a possibly
+            # negative one takes numba's wrap-around check, which stops vectorising.
+            head = ring[2 * j0 : 2 * (j0 + first)]
             for j in range(2 * first):
-                flat[j] = ring[o + j]
-            o = 2 * first
+                flat[j] = head[j]
+            tail = flat[2 * first : 2 * m]
             for j in range(2 * (m - first)):
-                flat[o + j] = ring[j]
+                tail[j] = ring[j]
     for i in range(m, n):
         x[i, 0] = 0.0
         x[i, 1] = 0.0
