@@ -16,11 +16,11 @@ Ownership decides who may write what, which is how the sides stay lock-free:
 - kernel: the `CUR` half of the parameter arrays (smoothed values), `fb` (transport,
   loop mapping, take marks and counters), `meters`, `dsp_state`, `fx_state`,
   `room_state`, the loudness and true-peak state, `capture`, `bus_acc`, `cue_acc`,
-  `scratch`; while rolling, the targets that automation lanes drive; the rest of
-  each parameter's `auto` row (what it writes) and the automation capture ring at the
-  end of `auto` up to its write counter, whose records the Engine's collector thread
-  takes (moving the read counter, AH_READ).
-- `lane_seg`: the piece of each lane the kernel is playing, and where it found it.
+  `scratch`, `batch` (tracks' filters run together), `lane_seg` (the piece of each
+  lane it is playing); while rolling, the targets that automation lanes drive; the
+  rest of each parameter's `auto` row (what it writes) and the automation capture
+  ring at the end of `auto` up to its write counter, whose records the Engine's
+  collector thread takes (moving the read counter, AH_READ).
 - butler: the playback rings and `ring_ctl` (written counter, ready generation).
 
 The kernel also copies every device input into `capture` (frame k of the stream at
