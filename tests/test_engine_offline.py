@@ -180,6 +180,45 @@ def test_render_is_bit_identical_run_to_run_and_across_block_sizes(tmp_path, eng
     assert np.abs(first).max() > 0.05
 
 
+def test_render_with_the_butler_on_its_own_thread_equals_servicing_it_every_block(
+    tmp_path, engine
+):
+    # Longer than the butler's reach ahead and many render chunks: the rings are filled
+    # on the second thread while the kernel renders, yet every sample is as if the
+    # butler had run before each block.
+    frames = 150_000
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [noise(frames, 2, 5), noise(90_000, 1, 6)], [0, 40_000],
+                        fade_out=7000)
+    got = render(engine, project, folder, frames)
+    want = run_kernel(project, folder, frames, outputs=2, cr_out=-2)
+    assert np.array_equal(got, want)
+    assert np.abs(got[-20_000:-10_000]).max() > 0.05  # audio to the end, not silence
+
+
+def test_an_error_in_the_butler_pass_during_a_render_reaches_the_caller(tmp_path):
+    folder = tmp_path / "Song.glassroom"
+    project = make_song(folder, [noise(100_000, 2, 7)], [0])
+    mapping = compile_plan(project, arena := A.Arena(A.Capacity(4, 2, 1)), 0, -2)
+    butler = Butler(arena, project.sample_rate)
+    butler.set_schedule(make_schedule(project, folder, mapping.rings, set()))
+    backend = OfflineBackend(project.sample_rate, 128)
+    backend.settle(arena)
+    arena.push_command(A.CMD_LOCATE, 0)
+    arena.push_command(A.CMD_PLAY)
+    passes = []
+
+    def failing_pass() -> None:
+        passes.append(1)
+        if len(passes) == 3:
+            raise OSError("the disk went away")
+        butler.service()
+
+    with pytest.raises(OSError, match="disk went away"):
+        backend.run(arena, 100_000, failing_pass, lambda block: None)
+    butler.close()
+
+
 @pytest.mark.parametrize("shape", list(FadeShape))
 def test_fades_follow_their_shape(tmp_path, engine, shape):
     dc = np.full((10000, 1), 0.5, np.float32)

@@ -7,8 +7,9 @@
   gone (`failure()`), so the Engine can fall back.
 - ClockBackend runs the same kernel on a Python thread paced by time.monotonic, for
   a machine with no usable device: the transport, meters and feedback keep working.
-- OfflineBackend runs the kernel as fast as it can for a render, calling the butler
-  synchronously before each block so every render of a project is bit-identical.
+- OfflineBackend runs the kernel as fast as it can for a render, the butler filling the
+  rings on a second thread between chunks; a chunk only takes blocks the rings already
+  hold, so every render of a project is bit-identical.
 """
 
 from __future__ import annotations
@@ -367,28 +368,91 @@ class OfflineBackend:
     ) -> bool:
         """Process `frames` frames, handing the output to `sink` in chunks of blocks.
 
-        `before_block` runs before each chunk; a chunk ends early where the playback
-        rings run short, so the samples equal running it before every block. Returns
-        False when cancelled. Commands already queued are taken first.
+        `before_block` (the butler's pass) fills the playback rings. It runs on a
+        second thread while the kernel renders the chunk before, on the other core, and
+        synchronously whenever the rings do not yet hold a chunk's first block. A chunk
+        ends early where the rings run short, so the samples equal running it before
+        every block. Returns False when cancelled. Commands already queued are taken
+        first.
         """
         from app.engine.mixer import process_block, render_blocks
 
         arena.ctl[A.K_IN_CHANNELS] = 0
         arena.ctl[A.K_OUT_CHANNELS] = self.outputs
         args = arena.kernel_args()
+        fb, ring_ctl = arena.fb, arena.ring_ctl
         inp = np.zeros((self.blocksize, 0), np.float32)
         chunk = max(1, RENDER_CHUNK_FRAMES // self.blocksize) * self.blocksize
         out = np.zeros((chunk, self.outputs), np.float32)
         process_block(*args, inp[:0], out[:0], 0, 0)
         done = 0
-        while done < frames:
-            if cancel is not None and cancel():
-                return False
-            before_block()
-            want = min(chunk, frames - done)
-            got = render_blocks(args, arena.fb, arena.ring_ctl, inp, out[:want], self.blocksize)
-            sink(out[:got])
-            done += got
-            if progress is not None:
-                progress(done / frames)
+        with _Overlap(before_block) as ahead:
+            while done < frames:
+                if cancel is not None and cancel():
+                    return False
+                want = min(chunk, frames - done)
+                if (
+                    ring_ctl[A.R_READY_GEN] != fb[A.F_GEN]
+                    or ring_ctl[A.R_WRITTEN] - fb[A.F_CONSUMED] < min(self.blocksize, want)
+                ):
+                    before_block()
+                ahead.start()
+                got = render_blocks(args, fb, ring_ctl, inp, out[:want], self.blocksize)
+                ahead.wait()
+                sink(out[:got])
+                done += got
+                if progress is not None:
+                    progress(done / frames)
         return True
+
+
+class _Overlap:
+    """Runs one function on a thread of its own, once per `start()`, until `wait()`.
+
+    The render thread starts the butler's pass, then renders a chunk in the kernel
+    (which releases the GIL) while the pass runs, then waits for it: the two never
+    contend for the GIL, and the render never waits on a switch interval. An error in
+    the pass is raised by `wait()`.
+    """
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        self._work = work
+        self._go = threading.Event()
+        self._done = threading.Event()
+        self._done.set()
+        self._closing = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="glassroom-render-butler",
+                                        daemon=True)
+
+    def __enter__(self) -> _Overlap:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.wait()
+        self._closing = True
+        self._go.set()
+        self._thread.join()
+
+    def start(self) -> None:
+        self._done.clear()
+        self._go.set()
+
+    def wait(self) -> None:
+        self._done.wait()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _run(self) -> None:
+        while True:
+            self._go.wait()
+            self._go.clear()
+            if self._closing:
+                return
+            try:
+                self._work()
+            except BaseException as e:  # handed to the render thread
+                self._error = e
+            self._done.set()

@@ -9,8 +9,8 @@ publishes it with `R_READY_GEN`; the kernel holds the transport until then.
 
 Rings are written in chunks aligned to CHUNK ring frames from the generation start,
 so the arithmetic (gains, fades, sums) is the same whoever runs the butler and
-however late it wakes: the offline render runs `service()` synchronously before each
-block and gets the very samples the live stream plays.
+however late it wakes: the offline render runs `service()` on a second thread while
+the kernel renders, and gets the very samples the live stream plays.
 """
 
 from __future__ import annotations
