@@ -341,6 +341,20 @@ def _apply_commands(ctl, cmd, fb, ring_ctl):
     fb[F_CMD_READ] = r
 
 
+@njit(nogil=True, cache=True, _nrt=False)
+def flat_views(scratch, bus_acc, cue_acc, rings):
+    """Each row of scratch, bus_acc, cue_acc and rings as one run of interleaved samples
+    (frame i's left at 2i, right at 2i + 1), taken once a block: a flat loop over a row
+    vectorises, and numba's reshape is a call into its runtime (about 20 ns) that a
+    strip would otherwise make a dozen times."""
+    return (
+        scratch.reshape(scratch.shape[0], -1),
+        bus_acc.reshape(bus_acc.shape[0], -1),
+        cue_acc.reshape(cue_acc.shape[0], -1),
+        rings.reshape(rings.shape[0], -1),
+    )
+
+
 @njit(nogil=True, cache=True)
 def _ramp_mul(buf, n, g0, g1):
     if g0 == g1:
@@ -373,31 +387,28 @@ def _ramp_add(src, dst, n, g0, g1):
 
 
 @njit(nogil=True, cache=True, _nrt=False)
-def _acc_ramp(src, acc, row, n, g0, g1, scratch):
-    """acc[row] += src x a gain ramp from g0 to g1 (addressed by row: no view of acc's
-    row per call). Both channels of a frame take the same gain, so the loop runs flat
-    over the interleaved samples with the ramp's shape from scratch[SCR_RAMP]: it
-    vectorises without shuffling channels, about twice as fast as frame by frame."""
-    a = acc[row].reshape(-1)
-    x = src.reshape(-1)
+def _acc_ramp(x, acc, row, n, g0, g1, shape):
+    """acc[row] += x x a gain ramp from g0 to g1, all flat (interleaved samples: see
+    `flat_views`), the ramp's shape from scratch[SCR_RAMP]. Both channels of a frame
+    take the same gain, so the loop runs over the interleaved samples: it vectorises
+    without shuffling channels, about twice as fast as frame by frame."""
+    a = acc[row]
     m = 2 * n
     if g0 == g1:
         if g1 != 0.0:
             for j in range(m):
                 a[j] += x[j] * g1
         return
-    shape = scratch[SCR_RAMP].reshape(-1)
     d = g1 - g0
     for j in range(m):
         a[j] += x[j] * (g0 + d * shape[j])
 
 
 @njit(nogil=True, cache=True, _nrt=False)
-def _acc_pan(src, acc, row, n, l0, r0, l1, r1, level0, level1, scratch):
+def _acc_pan(x, acc, row, n, l0, r0, l1, r1, level0, level1, shape):
     """acc[row] += src x per-side pan gains x level, each ramped from 0 to 1 values;
     flat over the interleaved samples as `_acc_ramp`, the side chosen per sample."""
-    a = acc[row].reshape(-1)
-    x = src.reshape(-1)
+    a = acc[row]
     gl0 = l0 * level0
     gr0 = r0 * level0
     dl = l1 * level1 - gl0
@@ -407,7 +418,6 @@ def _acc_pan(src, acc, row, n, l0, r0, l1, r1, level0, level1, scratch):
         for j in range(m):
             a[j] += x[j] * (gl0 if (j & 1) == 0 else gr0)
         return
-    shape = scratch[SCR_RAMP].reshape(-1)
     for j in range(m):
         even = (j & 1) == 0
         a[j] += x[j] * ((gl0 if even else gr0) + (dl if even else dr) * shape[j])
@@ -497,9 +507,10 @@ def _bus_effect(row, kind, x, n, fs, tempo):
 
 
 @njit(nogil=True, cache=True, _nrt=False)
-def _read_source(s, p, plan_strip, rings, ring_ctl, fb, inp, x, n, rolling, monitoring):
-    """Fill x[:n] with strip s's source: device input when monitoring, else its ring;
-    silence where there is none. Each frame is written once."""
+def _read_source(s, p, plan_strip, rings, ring_ctl, fb, inp, x, n, rolling, monitoring,
+                 flats):
+    """Fill x[:n] (scratch[SCR_PRE]) with strip s's source: device input when
+    monitoring, else its ring; silence where there is none. Each frame is written once."""
     m = 0
     if monitoring:
         cl = plan_strip[p, s, S_IN_L]
@@ -524,8 +535,8 @@ def _read_source(s, p, plan_strip, rings, ring_ctl, fb, inp, x, n, rolling, moni
             # loops vectorise; frame-by-frame ones over two channels do not).
             j0 = start & (size - 1)
             first = min(m, size - j0)
-            ring = rings[ri].reshape(-1)
-            flat = x.reshape(-1)
+            ring = flats[3][ri]
+            flat = flats[0][SCR_PRE]
             # Slices, so that every index in the loops is known to be >= 0: a possibly
             # negative one takes numba's wrap-around check, which stops vectorising.
             head = ring[2 * j0 : 2 * (j0 + first)]
@@ -595,17 +606,15 @@ def _scrub(x, n):
 
 
 @njit(nogil=True, cache=True, _nrt=False)
-def _scrub_gain(x, n, g0, g1, scratch):
+def _scrub_gain(flat, n, g0, g1, shape):
     """_scrub, then x *= a gain ramp from g0 to g1 (the strip's trim and polarity), in
     one flat pass over the interleaved samples; the same samples as scrubbing and then
-    ramping."""
-    flat = x.reshape(-1)
+    ramping. flat: x's interleaved samples."""
     if g0 == g1:
         for j in range(2 * n):
             v = flat[j]
             flat[j] = (v if math.isfinite(v) else 0.0) * g1
         return
-    shape = scratch[SCR_RAMP].reshape(-1)
     d = g1 - g0
     for j in range(2 * n):
         v = flat[j]
@@ -1182,7 +1191,7 @@ def _strip_dsp(st, tgt, cur, x, n, fs):
 @njit(nogil=True, cache=True, _nrt=False)
 def _strip_input(s, p, rolling, playing, recording, strip_p, plan_strip, fb, rings, ring_ctl,
                  bus_acc, scratch, fx_state, tempo, inp, n, fs, capture_pos, frame,
-                 punch_in, punch_out):
+                 punch_in, punch_out, flats):
     """A strip's input for this block into scratch[SCR_PRE], scrubbed of NaN and
     infinities, through its trim and polarity: a track's disk or device input, or what
     a bus's sources sent it (through its effect)."""
@@ -1193,7 +1202,8 @@ def _strip_input(s, p, rolling, playing, recording, strip_p, plan_strip, fb, rin
         armed = plan_strip[p, s, S_ARMED] != 0
         auto_input = mon == MON_AUTO and (not playing or (recording and punch_out <= punch_in))
         monitoring = armed and (mon == MON_INPUT or auto_input)
-        _read_source(s, p, plan_strip, rings, ring_ctl, fb, inp, x, n, rolling, monitoring)
+        _read_source(s, p, plan_strip, rings, ring_ctl, fb, inp, x, n, rolling, monitoring,
+                     flats)
         if armed and mon == MON_AUTO and punch_out > punch_in:
             _punch_monitor(s, p, plan_strip, inp, x, n, capture_pos, frame, punch_in, punch_out)
     else:
@@ -1208,7 +1218,7 @@ def _strip_input(s, p, rolling, playing, recording, strip_p, plan_strip, fb, rin
     cur = strip_p[CUR, s]
     g1 = tgt[P_TRIM] * tgt[P_POLARITY]
     g0 = cur[P_TRIM] * cur[P_POLARITY]
-    _scrub_gain(x, n, g0, g1, scratch)
+    _scrub_gain(flats[0][SCR_PRE], n, g0, g1, flats[0][SCR_RAMP])
     cur[P_TRIM] = tgt[P_TRIM]
     cur[P_POLARITY] = tgt[P_POLARITY]
 
@@ -1216,7 +1226,8 @@ def _strip_input(s, p, rolling, playing, recording, strip_p, plan_strip, fb, rin
 @njit(nogil=True, cache=True, _nrt=False)
 def _batch_filters(first, run, p, plan_order, rolling, playing, recording, strip_p,
                    plan_strip, fb, rings, ring_ctl, bus_acc, scratch, dsp_state, fx_state,
-                   tempo, inp, n, fs, capture_pos, frame, punch_in, punch_out, batch):
+                   tempo, inp, n, fs, capture_pos, frame, punch_in, punch_out, batch,
+                   flats):
     """The inputs and filters of `run` tracks (plan_order[p, first:first + run]) with
     one `biquads_batch`: each track's filtered input is left in its two columns of
     batch (see arena.BATCH_X), for `_batch_take`. Exactly the samples of running each
@@ -1232,7 +1243,7 @@ def _batch_filters(first, run, p, plan_order, rolling, playing, recording, strip
             s = plan_order[p, first + j]
             _strip_input(s, p, rolling, playing, recording, strip_p, plan_strip, fb, rings,
                          ring_ctl, bus_acc, scratch, fx_state, tempo, inp, n, fs,
-                         capture_pos, frame, punch_in, punch_out)
+                         capture_pos, frame, punch_in, punch_out, flats)
             count, r0, r1, r2, r3, r4 = _strip_filters(dsp_state[s], strip_p[TARGET, s], fs, n)
             r = (r0, r1, r2, r3, r4)
             x = scratch[SCR_PRE]
@@ -1323,11 +1334,14 @@ def _process_strip(
     punch_in,
     punch_out,
     prepared,
+    flats,
 ):
     """One strip for this block: input, filters, dynamics, cue taps, pan, fader, meter
     and sends. `prepared`: scratch[SCR_PRE] holds its input already filtered (by
     `_batch_filters`), so it starts at the dynamics."""
     x = scratch[SCR_PRE]
+    flat = flats[0]
+    shape = flat[SCR_RAMP]
     kind = plan_strip[p, s, S_KIND]
     tgt = strip_p[TARGET, s]
     cur = strip_p[CUR, s]
@@ -1336,7 +1350,7 @@ def _process_strip(
     else:
         _strip_input(s, p, rolling, playing, recording, strip_p, plan_strip, fb, rings,
                      ring_ctl, bus_acc, scratch, fx_state, tempo, inp, n, fs, capture_pos,
-                     frame, punch_in, punch_out)
+                     frame, punch_in, punch_out, flats)
         _strip_dsp(dsp_state[s], tgt, cur, x, n, fs)
 
     # Pre-fader cue taps take the strip before its own pan, with the cue's pan.
@@ -1356,7 +1370,8 @@ def _process_strip(
         lv0 = cc[C_LEVEL] if ct[C_PRE] != 0.0 else cc[C_LEVEL] * fader_on0
         lv1 = ct[C_LEVEL] if ct[C_PRE] != 0.0 else ct[C_LEVEL] * fader_on1
         if lv0 != 0.0 or lv1 != 0.0:
-            _acc_pan(x, cue_acc, c, n, cc[C_PAN_L], cc[C_PAN_R], l1, r1, lv0, lv1, scratch)
+            _acc_pan(flat[SCR_PRE], flats[2], c, n, cc[C_PAN_L], cc[C_PAN_R], l1, r1, lv0, lv1,
+                     shape)
         cc[C_LEVEL] = ct[C_LEVEL]
         cc[C_PAN] = ct[C_PAN]
         cc[C_PAN_L] = l1
@@ -1408,35 +1423,38 @@ def _process_strip(
     cur[P_FADER] = tgt[P_FADER]
     cur[P_AUDIBLE] = audible
     cur[P_MUTE] = tgt[P_MUTE]
-    panned = scratch[SCR_PANNED]
 
     if soloed and solo_mode == SOLO_PFL:
-        _acc_ramp(panned, scratch, SCR_SOLO, n, 1.0, 1.0, scratch)
+        _acc_ramp(flat[SCR_PANNED], flat, SCR_SOLO, n, 1.0, 1.0, shape)
     for k in range(MAX_SENDS):
         bus = plan_send[p, s, k, SEND_BUS]
         if bus >= 0 and plan_send[p, s, k, SEND_PRE] != 0:
-            _acc_ramp(panned, bus_acc, bus, n, cur[P_SENDS + k], tgt[P_SENDS + k], scratch)
+            _acc_ramp(flat[SCR_PANNED], flats[1], bus, n, cur[P_SENDS + k], tgt[P_SENDS + k],
+                      shape)
     for k in range(MAX_SENDS):
         bus = plan_send[p, s, k, SEND_BUS]
         if bus >= 0 and plan_send[p, s, k, SEND_PRE] == 0:
             g0 = cur[P_SENDS + k] * fader_on0
-            _acc_ramp(panned, bus_acc, bus, n, g0, tgt[P_SENDS + k] * fader_on1, scratch)
+            _acc_ramp(flat[SCR_PANNED], flats[1], bus, n, g0, tgt[P_SENDS + k] * fader_on1,
+                      shape)
     for k in range(MAX_SENDS):
         cur[P_SENDS + k] = tgt[P_SENDS + k]
 
     post = scratch[SCR_POST]
     if soloed and solo_mode == SOLO_AFL:
-        _acc_ramp(post, scratch, SCR_SOLO, n, 1.0, 1.0, scratch)
+        _acc_ramp(flat[SCR_POST], flat, SCR_SOLO, n, 1.0, 1.0, shape)
     if is_master:
         main = scratch[SCR_MAIN]
         for i in range(n):
             main[i, 0] = post[i, 0]
             main[i, 1] = post[i, 1]
     elif late and plan_strip[p, s, S_OUTPUT] >= 0:
-        _acc_ramp(post, bus_acc, plan_strip[p, s, S_OUTPUT], n, 1.0, 1.0, scratch)
+        _acc_ramp(flat[SCR_POST], flats[1], plan_strip[p, s, S_OUTPUT], n, 1.0, 1.0, shape)
 
 
-@njit(nogil=True, cache=True)
+# Without numba's runtime, as `_process_strip`: every view the block passes down (the
+# flat views among them) would otherwise take atomic reference counts at each call.
+@njit(nogil=True, cache=True, _nrt=False)
 def process_block(
     dims,
     strip_p,
@@ -1530,6 +1548,7 @@ def process_block(
         for i in range(n):
             cue_acc[c, i, 0] = 0.0
             cue_acc[c, i, 1] = 0.0
+    flats = flat_views(scratch, bus_acc, cue_acc, rings)
     solo_buf = scratch[SCR_SOLO]
     main = scratch[SCR_MAIN]
     ramp = scratch[SCR_RAMP]
@@ -1570,7 +1589,7 @@ def process_block(
             _batch_filters(k, run, p, plan_order, rolling, playing, recording, strip_p,
                            plan_strip, fb, rings, ring_ctl, bus_acc, scratch, dsp_state,
                            fx_state, tempo, inp, n, sr, capture_pos, frame, punch_in,
-                           punch_out, batch)
+                           punch_out, batch, flats)
         else:
             run = 1
         for j in range(run):
@@ -1607,6 +1626,7 @@ def process_block(
                 punch_in,
                 punch_out,
                 batched,
+                flats,
             )
         k += run
 
