@@ -14,6 +14,9 @@ gate, compressor (compressing), pan, fader, two sends to aux buses and two cue s
 - pedalboard (optional, not a project dependency): per file read, the per-track chain
   of bench/engine_capacity.py, pan and fader, summed into the mix, then written.
 
+Each is timed ROUNDS times, interleaved round by round so that a slow spell of the
+(shared) machine falls on all of them alike, and the median is printed.
+
 Reach: >= 60x realtime, and >= 5x both. GLASSROOM_BENCH_SHORT=1: 8 tracks of 10 s.
 
 Run: .venv/bin/python bench/bounce.py
@@ -54,6 +57,7 @@ from app.session import store
 RATE = 48000
 SHORT = bool(os.environ.get("GLASSROOM_BENCH_SHORT"))
 TRACKS, SECONDS = (8, 10) if SHORT else (32, 60)
+ROUNDS = 3
 CACHE = Path(tempfile.gettempdir()) / "glassroom-bench" / f"bounce-{TRACKS}x{SECONDS}"
 
 
@@ -75,11 +79,14 @@ def run_ours(folder: Path, out_dir: Path, blocksize: int) -> float:
     project = store.open_project(folder).project
     engine = Engine()
     # One second first, untimed, so loading numba's cached machine code is not counted.
-    engine.render(project, folder, out_dir / f"warm{blocksize}.wav", range=(0, RATE))
+    warm = out_dir / f"warm{blocksize}.wav"
+    engine.render(project, folder, warm, range=(0, RATE))
+    out = out_dir / f"ours{blocksize}.wav"
     t0 = time.perf_counter()
-    result = engine.render(project, folder, out_dir / f"ours{blocksize}.wav",
-                           blocksize=blocksize)
+    result = engine.render(project, folder, out, blocksize=blocksize)
     seconds = time.perf_counter() - t0
+    warm.unlink()
+    out.unlink()
     if result is None or result.frames < SECONDS * RATE:
         raise RuntimeError("the render did not cover the project")
     return seconds
@@ -151,27 +158,40 @@ def main() -> int:
     folder = make_project(stems)
     rows = strips_of(folder)
     print(f"{TRACKS} tracks x {SECONDS} s at {RATE} Hz, each with HPF, 4 EQ bands, gate, "
-          "compressor, pan, fader (ours also 2 aux sends and 2 cue sends)")
+          "compressor, pan, fader (ours also 2 aux sends and 2 cue sends); "
+          f"median of {ROUNDS} interleaved rounds")
+    pb = pedalboard_module()
+    has_sox = shutil.which("sox") is not None
+    times: dict[str, list[float]] = {"ours": [], "big": [], "sox": [], "pedalboard": []}
     with tempfile.TemporaryDirectory(prefix="glassroom-bounce-") as tmp:
         out_dir = Path(tmp)
-        ours = SECONDS / run_ours(folder, out_dir, 128)
-        print(f"ours (Engine.render, 128-frame blocks as export uses): {ours:7.1f}x realtime "
-              f"(reach >= 60x: {'yes' if ours >= 60 else 'no'})", flush=True)
-        big = SECONDS / run_ours(folder, out_dir, MAX_BLOCK)
-        print(f"ours (Engine.render, {MAX_BLOCK}-frame blocks): {big:7.1f}x realtime", flush=True)
-        if shutil.which("sox") is None:
-            print("sox: not installed")
-        else:
-            sox = SECONDS / run_sox(rows, out_dir)
-            print(f"sox (per file, then -m): {sox:7.1f}x realtime; ours is {ours / sox:.1f}x "
-                  f"(reach >= 5x: {'yes' if ours >= 5 * sox else 'no'})", flush=True)
-        pb = pedalboard_module()
-        if pb is None:
-            print("pedalboard: not installed")
-        else:
-            ped = SECONDS / run_pedalboard(pb, rows, out_dir)
-            print(f"pedalboard (per track, then sum): {ped:7.1f}x realtime; ours is "
-                  f"{ours / ped:.1f}x (reach >= 5x: {'yes' if ours >= 5 * ped else 'no'})")
+        for _ in range(ROUNDS):
+            times["ours"].append(run_ours(folder, out_dir, 128))
+            times["big"].append(run_ours(folder, out_dir, MAX_BLOCK))
+            if has_sox:
+                times["sox"].append(run_sox(rows, out_dir))
+            if pb is not None:
+                times["pedalboard"].append(run_pedalboard(pb, rows, out_dir))
+
+    def speed(name: str) -> float:
+        return SECONDS / float(np.median(times[name]))
+
+    ours = speed("ours")
+    print(f"ours (Engine.render, 128-frame blocks as export uses): {ours:7.1f}x realtime "
+          f"(reach >= 60x: {'yes' if ours >= 60 else 'no'})")
+    print(f"ours (Engine.render, {MAX_BLOCK}-frame blocks): {speed('big'):7.1f}x realtime")
+    if not has_sox:
+        print("sox: not installed")
+    else:
+        sox = speed("sox")
+        print(f"sox (per file, then -m): {sox:7.1f}x realtime; ours is {ours / sox:.1f}x "
+              f"(reach >= 5x: {'yes' if ours >= 5 * sox else 'no'})")
+    if pb is None:
+        print("pedalboard: not installed")
+    else:
+        ped = speed("pedalboard")
+        print(f"pedalboard (per track, then sum): {ped:7.1f}x realtime; ours is "
+              f"{ours / ped:.1f}x (reach >= 5x: {'yes' if ours >= 5 * ped else 'no'})")
     print(f"total {time.monotonic() - t_start:.1f} s")
     return 0
 
