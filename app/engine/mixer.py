@@ -389,7 +389,7 @@ def _ramp_add(src, dst, n, g0, g1):
 @njit(nogil=True, cache=True, _nrt=False)
 def _acc_ramp(x, acc, row, n, g0, g1, shape):
     """acc[row] += x x a gain ramp from g0 to g1, all flat (interleaved samples: see
-    `flat_views`), the ramp's shape from scratch[SCR_RAMP]. Both channels of a frame
+    `flat_views`), shaped by `shape` (scratch[SCR_RAMP]). Both channels of a frame
     take the same gain, so the loop runs over the interleaved samples: it vectorises
     without shuffling channels, about twice as fast as frame by frame."""
     a = acc[row]
@@ -406,7 +406,7 @@ def _acc_ramp(x, acc, row, n, g0, g1, shape):
 
 @njit(nogil=True, cache=True, _nrt=False)
 def _acc_pan(x, acc, row, n, l0, r0, l1, r1, level0, level1, shape):
-    """acc[row] += src x per-side pan gains x level, each ramped from 0 to 1 values;
+    """acc[row] += x x per-side pan gains x level, each ramped from 0 to 1 values;
     flat over the interleaved samples as `_acc_ramp`, the side chosen per sample."""
     a = acc[row]
     gl0 = l0 * level0
