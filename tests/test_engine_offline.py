@@ -305,6 +305,28 @@ def test_stems_hold_each_track_alone(tmp_path, engine):
     np.testing.assert_allclose(stem_b, placed(b, 0, 3000), atol=2e-7)
 
 
+def test_a_stem_holds_its_track_and_its_own_sends_only(tmp_path, engine):
+    # Both tracks feed the bus, one pre-fader: a stem carries its track and the return of
+    # its own send, never another track's pre-fader send; the stems add up to the mix.
+    folder = tmp_path / "Song.glassroom"
+    a, b = noise(3000, 2, 15), noise(3000, 2, 16)
+    project = make_song(folder, [a, b])
+    bus = Track("Reverb", TrackKind.BUS)
+    project.tracks.append(bus)
+    project.tracks[0].strip.sends.append(Send(bus.id, level_db=-6.0, pre=True))
+    project.tracks[1].strip.sends.append(Send(bus.id, level_db=-12.0))
+    result = engine.render(
+        project, folder, tmp_path / "mix.wav", (0, 3000), stems_dir=tmp_path / "stems"
+    )
+    mix, _ = sf.read(tmp_path / "mix.wav", dtype="float32")
+    stem_a, _ = sf.read(result.stems[project.tracks[0].id], dtype="float32")
+    stem_b, _ = sf.read(result.stems[project.tracks[1].id], dtype="float32")
+    np.testing.assert_allclose(stem_a, placed(a, 0, 3000) * (1 + 10 ** (-6 / 20)), atol=5e-7)
+    np.testing.assert_allclose(stem_b, placed(b, 0, 3000) * (1 + 10 ** (-12 / 20)), atol=5e-7)
+    np.testing.assert_allclose(stem_a + stem_b, mix, atol=1e-6)
+    assert set(result.stems) == {project.tracks[0].id, project.tracks[1].id}
+
+
 def _bus_song(folder: Path) -> tuple[Project, np.ndarray, np.ndarray]:
     a, b = noise(4000, 2, 13), noise(4000, 2, 14)
     project = make_song(folder, [a, b])

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -874,7 +874,9 @@ class Engine:
 
         Runs the live kernel offline over a private arena, so it neither disturbs
         playback nor differs from it. `stems_dir` also writes each audio track alone
-        (through its strip and the master) as `<track name>.wav`. Never overwrites a
+        (through its strip, its sends' returns and the master) as `<track name>.wav`:
+        the session without the other audio tracks, so no other track reaches it, not
+        even by a pre-fader send, and a stem costs one track's work. Never overwrites a
         file. Returns None when cancelled (nothing is left behind).
         """
         start, end = range if range is not None else (0, project.length())
@@ -902,14 +904,18 @@ class Engine:
                 if progress is not None:
                     progress((i + f) / total)
 
+            alone = project
+            if solo_id is not None:
+                kept = [t for t in project.tracks
+                        if t.kind is not TrackKind.AUDIO or t.id == solo_id]
+                alone = replace(project, tracks=kept)
             result = self._render_one(
-                project,
+                alone,
                 Path(folder),
                 path,
                 start,
                 end,
                 cue,
-                solo_id,
                 step,
                 cancel,
                 set(placeholders),
@@ -929,7 +935,6 @@ class Engine:
         start: int,
         end: int,
         cue: str | None,
-        solo_id: str | None,
         progress: Callable[[float], None],
         cancel: Callable[[], bool] | None,
         placeholders: set[str],
@@ -954,10 +959,6 @@ class Engine:
             p = int(arena.ctl[A.K_PLAN_INDEX])
             arena.plan_cue[p, :, A.Q_OUT] = -2
             arena.plan_cue[p, mapping.cues[cue], A.Q_OUT] = 0
-        if solo_id is not None:
-            for track_id, s in mapping.strips.items():
-                if track_id != solo_id and track_id in mapping.rings:
-                    arena.strip_p[:, s, A.P_FADER] = 0.0
         butler = Butler(arena, project.sample_rate)
         butler.set_schedule(make_schedule(project, folder, mapping.rings, placeholders))
         backend = OfflineBackend(project.sample_rate, blocksize)
