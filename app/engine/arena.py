@@ -242,7 +242,8 @@ K_OUT_CHANNELS = 4
 K_LOUDNESS_RESET = 5  # bumped to restart the master's loudness measurement
 K_PUNCH_IN = 6  # timeline frames of the punch range; no punch unless out > in
 K_PUNCH_OUT = 7
-CTL_SIZE = 8
+K_NO_LOUDNESS = 8  # non-zero: the master's loudness and true peak are not metered (a render)
+CTL_SIZE = 9
 
 # -- feedback (kernel-written) ---------------------------------------------------
 

@@ -895,6 +895,9 @@ class Engine:
                 raise RenderError(f"{path} already exists; choose another name")
         if len(set(targets)) != len(targets):
             raise RenderError("two tracks have the same name; their stems would collide")
+        if cue is None:
+            # The main mix and its stems take nothing from the cue mixes: leave them out.
+            project = replace(project, cues=[])
         parts = [(None, out_path)] + list(stems.items())
         total = len(parts)
         peak = 0.0
@@ -955,6 +958,7 @@ class Engine:
         mapping = compile_plan(project, arena, main_out, cr_out)
         # A render plays what the lanes hold: nothing is touched, nothing written.
         arena.plan_lanes[int(arena.ctl[A.K_PLAN_INDEX]), :, A.L_MODE] = A.MODE_READ
+        arena.ctl[A.K_NO_LOUDNESS] = 1
         if cue is not None:
             p = int(arena.ctl[A.K_PLAN_INDEX])
             arena.plan_cue[p, :, A.Q_OUT] = -2

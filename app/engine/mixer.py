@@ -1705,17 +1705,19 @@ def process_block(
 
     cr_out = plan_head[p, H_CR_OUT]
     main_out = plan_head[p, H_MAIN_OUT]
-    if ctl[A.K_LOUDNESS_RESET] != fb[A.F_LOUDNESS_ACK] or loud_state[0] != sr:
-        # A new rate starts the true-peak interpolator afresh; a reset only forgets
-        # the held peak, since zeroing the history mid-signal is a step whose
-        # interpolated overshoot would read as a peak that was never there.
-        if loud_state[0] != sr:
-            tp_state[:, :] = 0.0
-        loudness_reset(loud_state, loud_hist, sr)
-        tp_state[:, TP_HELD] = 0.0
-        fb[A.F_LOUDNESS_ACK] = ctl[A.K_LOUDNESS_RESET]
-    loudness_process(loud_state, loud_hist, main, 2, n)
-    truepeak_process(tp_state, main, 2, n)
+    # A render measures its own loudness, from what it writes.
+    if ctl[A.K_NO_LOUDNESS] == 0:
+        if ctl[A.K_LOUDNESS_RESET] != fb[A.F_LOUDNESS_ACK] or loud_state[0] != sr:
+            # A new rate starts the true-peak interpolator afresh; a reset only forgets
+            # the held peak, since zeroing the history mid-signal is a step whose
+            # interpolated overshoot would read as a peak that was never there.
+            if loud_state[0] != sr:
+                tp_state[:, :] = 0.0
+            loudness_reset(loud_state, loud_hist, sr)
+            tp_state[:, TP_HELD] = 0.0
+            fb[A.F_LOUDNESS_ACK] = ctl[A.K_LOUDNESS_RESET]
+        loudness_process(loud_state, loud_hist, main, 2, n)
+        truepeak_process(tp_state, main, 2, n)
 
     if main_out != cr_out:
         _write_pair(out, main_out, main, n)
