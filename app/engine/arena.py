@@ -202,11 +202,10 @@ SEG_SLOPE = 3  # its change per frame (0 for a hold)
 SEG_HINT = 4  # plan_points row of the piece's first point (the next search looks there)
 # A level lane's gain follows its piece block by block as a product: exp of a straight
 # line in dB grows by the same ratio every n frames, so one multiply replaces exp.
-SEG_AT = 5  # timeline frame of the last gain read
-SEG_GAIN = 6  # the gain read there
-SEG_RATIO = 7  # gain ratio over SEG_STEP frames along the piece
-SEG_STEP = 8  # frames the ratio is for (0: none yet; the next read takes exp)
-LANE_SEG = 9
+SEG_NEXT = 5  # the block end where SEG_GAIN x SEG_RATIO is the gain (NaN: take exp)
+SEG_GAIN = 6  # the gain at the last block end read
+SEG_RATIO = 7  # gain ratio over one block of the length the last one had
+LANE_SEG = 8  # 64 bytes
 CONVERT_RAW, CONVERT_GAIN, CONVERT_FLAG, CONVERT_POLARITY = 0, 1, 2, 3
 MODE_READ, MODE_TOUCH, MODE_LATCH, MODE_WRITE, MODE_TRIM = 0, 1, 2, 3, 4
 

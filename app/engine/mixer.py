@@ -880,7 +880,7 @@ def _find_segment(points, lanes, segs, i, t):
     first = lanes[i, A.L_FIRST]
     last = first + lanes[i, A.L_COUNT] - 1
     segs[i, A.SEG_SLOPE] = 0.0
-    segs[i, A.SEG_STEP] = 0.0
+    segs[i, A.SEG_NEXT] = math.nan
     if t < points[first, 0]:
         # From t, not from -inf: the value is worked out as from + (t - from) x slope.
         segs[i, A.SEG_FROM] = t
@@ -905,7 +905,7 @@ def _find_segment(points, lanes, segs, i, t):
                 else:
                     hi = mid
     segs[i, A.SEG_HINT] = lo
-    segs[i, A.SEG_STEP] = 0.0
+    segs[i, A.SEG_NEXT] = math.nan
     hi = lo + 1
     segs[i, A.SEG_FROM] = points[lo, 0]
     segs[i, A.SEG_TO] = points[hi, 0]
@@ -948,13 +948,13 @@ def _automate(lanes, points, segs, count, t, n, strip_p, cue_p, auto, glide_fram
                 if conv == A.CONVERT_GAIN and -120.0 < lane_v <= 48.0:
                     # `_to_store` without its exp: the gain a block on along the same
                     # piece is the last one times the piece's ratio (the same to 1e-12).
-                    if ft - segs[i, A.SEG_AT] == n and segs[i, A.SEG_STEP] == n:
+                    # A block of another length, or a jump, lands elsewhere: exp.
+                    if ft == segs[i, A.SEG_NEXT]:
                         v = segs[i, A.SEG_GAIN] * segs[i, A.SEG_RATIO]
                     else:
                         v = math.exp(lane_v * LN10_OVER_20)
                         segs[i, A.SEG_RATIO] = math.exp(segs[i, A.SEG_SLOPE] * n * LN10_OVER_20)
-                        segs[i, A.SEG_STEP] = n
-                    segs[i, A.SEG_AT] = ft
+                    segs[i, A.SEG_NEXT] = ft + n
                     segs[i, A.SEG_GAIN] = v
                 else:
                     v = _to_store(lane_v, conv)
