@@ -327,6 +327,33 @@ def test_a_stem_holds_its_track_and_its_own_sends_only(tmp_path, engine):
     assert set(result.stems) == {project.tracks[0].id, project.tracks[1].id}
 
 
+def test_each_send_feeds_its_bus_at_its_level_alone_or_with_others(tmp_path, engine):
+    # Three sends (pre-fader with its level riding a lane, post-fader to the same bus,
+    # post-fader to another bus) are summed in pairs by the kernel: the mix must be the
+    # dry track plus what each send adds on its own.
+    folder = tmp_path / "Song.glassroom"
+    frames = 6000
+    project = make_song(folder, [noise(frames, 2, 17)])
+    buses = [Track("A", TrackKind.BUS), Track("B", TrackKind.BUS)]
+    project.tracks += buses
+    track = project.tracks[0]
+    track.strip.fader_db = -4.0
+    sends = [Send(buses[0].id, level_db=-6.0, pre=True), Send(buses[0].id, level_db=-12.0),
+             Send(buses[1].id, level_db=-3.0)]
+    ride = AutomationLane("sends.0.level_db",
+                          [AutomationPoint(0, -20.0), AutomationPoint(frames, 0.0)])
+
+    def mix(chosen: list[int]) -> np.ndarray:
+        track.strip.sends = [sends[k] for k in chosen]
+        track.automation = [ride] if 0 in chosen else []
+        return render(engine, project, folder, frames)
+
+    dry = mix([])
+    alone = [mix([k]) - dry for k in range(3)]
+    np.testing.assert_allclose(mix([0, 1, 2]), dry + sum(alone), atol=1e-6)
+    assert all(np.abs(part).max() > 0.01 for part in alone)
+
+
 def _bus_song(folder: Path) -> tuple[Project, np.ndarray, np.ndarray]:
     a, b = noise(4000, 2, 13), noise(4000, 2, 14)
     project = make_song(folder, [a, b])

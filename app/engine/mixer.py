@@ -405,6 +405,30 @@ def _acc_ramp(x, acc, row, n, g0, g1, shape):
 
 
 @njit(nogil=True, cache=True, _nrt=False)
+def _acc_ramp2(x, acc, row_a, a0, a1, row_b, b0, b1, n, shape):
+    """`_acc_ramp` of x into two rows (ramps a0..a1 and b0..b1) in one pass: x and the
+    ramp's shape are read once for both. Each row takes the very additions, in the same
+    order, as two `_acc_ramp` calls (the same row twice included)."""
+    a = acc[row_a]
+    b = acc[row_b]
+    m = 2 * n
+    if a0 == a1 and b0 == b1:
+        for j in range(m):
+            v = x[j]
+            a[j] += v * a1
+            b[j] += v * b1
+        return
+    # A held gain ramps by 0: a0 + 0 x shape is a0 exactly, as `_acc_ramp` applies it.
+    da = a1 - a0
+    db = b1 - b0
+    for j in range(m):
+        v = x[j]
+        t = shape[j]
+        a[j] += v * (a0 + da * t)
+        b[j] += v * (b0 + db * t)
+
+
+@njit(nogil=True, cache=True, _nrt=False)
 def _acc_pan(x, acc, row, n, l0, r0, l1, r1, level0, level1, shape):
     """acc[row] += x x per-side pan gains x level, each ramped from 0 to 1 values;
     flat over the interleaved samples as `_acc_ramp`, the side chosen per sample."""
@@ -1426,17 +1450,27 @@ def _process_strip(
 
     if soloed and solo_mode == SOLO_PFL:
         _acc_ramp(flat[SCR_PANNED], flat, SCR_SOLO, n, 1.0, 1.0, shape)
-    for k in range(MAX_SENDS):
+    # The sends, pre-fader ones first, each pair in one pass over the panned samples
+    # (`_acc_ramp2`); a send that adds nothing is left out, as `_acc_ramp` would.
+    held = -1
+    held0 = held1 = 0.0
+    for j in range(2 * MAX_SENDS):
+        pre = j < MAX_SENDS
+        k = j if pre else j - MAX_SENDS
         bus = plan_send[p, s, k, SEND_BUS]
-        if bus >= 0 and plan_send[p, s, k, SEND_PRE] != 0:
-            _acc_ramp(flat[SCR_PANNED], flats[1], bus, n, cur[P_SENDS + k], tgt[P_SENDS + k],
-                      shape)
-    for k in range(MAX_SENDS):
-        bus = plan_send[p, s, k, SEND_BUS]
-        if bus >= 0 and plan_send[p, s, k, SEND_PRE] == 0:
-            g0 = cur[P_SENDS + k] * fader_on0
-            _acc_ramp(flat[SCR_PANNED], flats[1], bus, n, g0, tgt[P_SENDS + k] * fader_on1,
-                      shape)
+        if bus < 0 or (plan_send[p, s, k, SEND_PRE] != 0) != pre:
+            continue
+        g0 = cur[P_SENDS + k] if pre else cur[P_SENDS + k] * fader_on0
+        g1 = tgt[P_SENDS + k] if pre else tgt[P_SENDS + k] * fader_on1
+        if g0 == 0.0 and g1 == 0.0:
+            continue
+        if held < 0:
+            held, held0, held1 = bus, g0, g1
+        else:
+            _acc_ramp2(flat[SCR_PANNED], flats[1], held, held0, held1, bus, g0, g1, n, shape)
+            held = -1
+    if held >= 0:
+        _acc_ramp(flat[SCR_PANNED], flats[1], held, n, held0, held1, shape)
     for k in range(MAX_SENDS):
         cur[P_SENDS + k] = tgt[P_SENDS + k]
 
