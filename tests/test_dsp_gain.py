@@ -68,6 +68,17 @@ def test_constant_power_pan():
     assert pan.pan_gains(7.0) == pan.pan_gains(1.0)
 
 
+def test_pan_law_is_cos_and_sin_to_the_last_bits_and_exact_at_the_ends():
+    for p in np.linspace(-1, 1, 20001):
+        theta = (p + 1.0) * math.pi / 4.0
+        left, right = pan.pan_gains(p)
+        assert abs(left - math.cos(theta)) < 5e-16 and abs(right - math.sin(theta)) < 5e-16
+    assert pan.pan_gains(-1.0) == (1.0, 0.0)
+    assert pan.pan_gains(1.0) == (0.0, 1.0)
+    left, right = pan.pan_gains(0.0)
+    assert left == right == math.sqrt(0.5)
+
+
 def test_balance_keeps_centre_at_unity():
     assert pan.balance_gains(0.0) == (1.0, 1.0)
     left, right = pan.balance_gains(0.5)
