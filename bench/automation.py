@@ -1,8 +1,9 @@
 """Benchmark: the kernel's cost of 512 automated parameters at 128 frames, against none.
 
 128 stereo tracks, each with fader, pan and two sends (to two aux buses), rolling over
-noise through the real `mixer.process_block`. Four arenas are timed block by block,
-interleaved round by round so that the machine's drift hits them alike:
+noise through the real `mixer.process_block`. Four set-ups, each in three separately
+allocated arenas, are timed block by block, interleaved round by round so that the
+machine's drift hits them alike:
 
 - none: no lanes at all;
 - read: every one of the 512 parameters has a lane of POINTS points (Read mode);
@@ -12,11 +13,11 @@ interleaved round by round so that the machine's drift hits them alike:
 - write: Write mode, nothing touched: every parameter recorded from play to stop.
 
 Prints p50 / p99 per block (thread CPU time) and the extra over none: the median over
-rounds of each round's p50 against none's in the same round, so that a slow spell of
-the (shared) machine weighs on both sides of a ratio. Reach: < 10% extra for read at
-p50. Measured twice: plain strips (no EQ or dynamics: the case where automation weighs
-most) and strips with the full chain (none and read only).
-GLASSROOM_BENCH_SHORT=1: fewer rounds (under 30 s in all).
+rounds of each round's p50 (of the middle arena) against none's in the same round, so
+that a slow spell of the (shared) machine weighs on both sides of a ratio. Reach: < 10%
+extra for read at p50. Measured twice: plain strips (no EQ or dynamics: the case where
+automation weighs most) and strips with the full chain (none and read only).
+GLASSROOM_BENCH_SHORT=1: fewer rounds (under a minute in all).
 
 Run: .venv/bin/python bench/automation.py
 """
@@ -51,6 +52,7 @@ POINTS = 200  # per lane, over a minute
 SHORT = bool(os.environ.get("GLASSROOM_BENCH_SHORT"))
 ROUNDS = 6 if SHORT else 30
 BLOCKS = 200 if SHORT else 500  # per round and arena
+COPIES = 3  # arenas per set-up (see Rig)
 
 
 def lane(param: str, rng: np.random.Generator) -> AutomationLane:
@@ -78,13 +80,10 @@ def build(mode: AutomationMode | None, chain: bool) -> Project:
     return project
 
 
-class Rig:
-    """One arena rolling over noise, timed block by block."""
+class Arena:
+    """One arena of a rig rolling over noise, timed block by block."""
 
-    def __init__(self, name: str, mode: AutomationMode | None, touched: bool = False,
-                 chain: bool = False) -> None:
-        self.name = name
-        project = build(mode, chain)
+    def __init__(self, project: Project, touched: bool) -> None:
         cap = A.Capacity(strips=TRACKS + 3, tracks=TRACKS, cues=1, ring_frames=8192,
                          lanes=TRACKS * len(PARAMS) + 8, points=TRACKS * len(PARAMS) * POINTS)
         self.arena = A.Arena(cap)
@@ -108,27 +107,44 @@ class Rig:
                     row = 1 + auto_key(self.arena, s, offset)
                     self.arena.auto[row, A.AF_TOUCH] = 1.0
                     self.rows.append(row)
-        self.times: list[int] = []
-        self.rounds: list[float] = []  # p50 of each timed round
-        self.records = 0
 
-    def round(self, blocks: int) -> None:
-        first = len(self.times)
-        self._blocks(blocks)
-        self.rounds.append(float(np.percentile(self.times[first:], 50)))
-
-    def _blocks(self, blocks: int) -> None:
+    def blocks(self, blocks: int, times: list[int]) -> int:
+        """Time `blocks` blocks into `times`; returns the records written."""
         auto = self.arena.auto
+        records = 0
         for k in range(blocks):
             if self.rows:
                 # the controls move every block, so every parameter is recorded
                 auto[self.rows, A.AF_UI] = 0.5 + 0.25 * math.sin(k * 0.1)
             t0 = time.thread_time_ns()
             process_block(*self.args, self.inp, self.out, 0, 0)
-            self.times.append(time.thread_time_ns() - t0)
+            times.append(time.thread_time_ns() - t0)
             written = int(auto[0, A.AH_WRITE])
-            self.records += written - int(auto[0, A.AH_READ])
+            records += written - int(auto[0, A.AH_READ])
             auto[0, A.AH_READ] = written  # what the collector thread does
+        return records
+
+
+class Rig:
+    """COPIES arenas of one set-up. Where an arena's arrays happen to land in memory
+    moves its time by up to 10% (two rigs with no lanes at all differ that much), so
+    each round takes the middle copy's p50."""
+
+    def __init__(self, name: str, mode: AutomationMode | None, touched: bool = False,
+                 chain: bool = False) -> None:
+        self.name = name
+        self.copies = [Arena(build(mode, chain), touched) for _ in range(COPIES)]
+        self.times: list[int] = []
+        self.rounds: list[float] = []  # the median copy's p50, each timed round
+        self.records = 0
+
+    def round(self, blocks: int) -> None:
+        p50s = []
+        for copy in self.copies:
+            first = len(self.times)
+            self.records += copy.blocks(blocks, self.times)
+            p50s.append(float(np.percentile(self.times[first:], 50)))
+        self.rounds.append(float(np.median(p50s)))
 
     def figures(self) -> tuple[float, float]:
         t = np.array(self.times) / 1000.0
