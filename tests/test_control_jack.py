@@ -8,6 +8,7 @@ read on the fake controller's input.
 
 from __future__ import annotations
 
+import re
 import time
 
 import mido
@@ -82,9 +83,20 @@ def rig(qtbot, jack_server):
     said: list[str] = []
     surface.problem.connect(said.append)
     yield surface, fake, history, said
+    ports = [surface.ports.input_name, surface.ports.output_name]
+    assert all(client.get_ports(re.escape(p)) for p in ports)  # so `gone` can see them go
     surface.stop()
+    gone(client, ports)
     fake.close()
     client.close()
+
+
+def gone(client, ports: list[str]) -> None:
+    """Wait until `ports` have left the JACK graph. A client closing while another's
+    ports are still being unregistered can crash in JACK's notification thread (a race
+    in libjack on port unregistration), so the tests close one at a time."""
+    wait(lambda: not any(client.get_ports(re.escape(p)) for p in ports),
+         what="the ports to leave JACK")
 
 
 def bends(messages: list[mido.Message], channel: int) -> list[int]:

@@ -9,7 +9,7 @@ import mido
 import pytest
 from helpers import shown_window
 from jackserver import unique_name
-from test_control_jack import FakeController, wait
+from test_control_jack import FakeController, gone, wait
 
 from app.engine.engine import Engine
 from app.session import edits as E
@@ -54,7 +54,9 @@ def rig(win, jack_server):
     client.connect(f"{fake.name}-out:out", surface.ports.input_name)
     client.connect(surface.ports.output_name, f"{fake.name}-in:in")
     yield win, fake
+    ports = [surface.ports.input_name, surface.ports.output_name]
     win.enable_control_surface(False)
+    gone(client, ports)
     fake.close()
     client.close()
 
