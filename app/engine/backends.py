@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -386,7 +387,10 @@ class OfflineBackend:
         out = np.zeros((chunk, self.outputs), np.float32)
         process_block(*args, inp[:0], out[:0], 0, 0)
         done = 0
-        with _Overlap(before_block) as ahead:
+        # One worker runs the pass while this thread is in the kernel (which releases the
+        # GIL), and this thread waits on its result: the two never contend for the GIL,
+        # and the render never waits on a switch interval.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="glassroom-render") as pool:
             while done < frames:
                 if cancel is not None and cancel():
                     return False
@@ -396,63 +400,11 @@ class OfflineBackend:
                     or ring_ctl[A.R_WRITTEN] - fb[A.F_CONSUMED] < min(self.blocksize, want)
                 ):
                     before_block()
-                ahead.start()
+                ahead = pool.submit(before_block)
                 got = render_blocks(args, fb, ring_ctl, inp, out[:want], self.blocksize)
-                ahead.wait()
+                ahead.result()
                 sink(out[:got])
                 done += got
                 if progress is not None:
                     progress(done / frames)
         return True
-
-
-class _Overlap:
-    """Runs one function on a thread of its own, once per `start()`, until `wait()`.
-
-    The render thread starts the butler's pass, then renders a chunk in the kernel
-    (which releases the GIL) while the pass runs, then waits for it: the two never
-    contend for the GIL, and the render never waits on a switch interval. An error in
-    the pass is raised by `wait()`.
-    """
-
-    def __init__(self, work: Callable[[], None]) -> None:
-        self._work = work
-        self._go = threading.Event()
-        self._done = threading.Event()
-        self._done.set()
-        self._closing = False
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="glassroom-render-butler",
-                                        daemon=True)
-
-    def __enter__(self) -> _Overlap:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._done.wait()
-        self._closing = True
-        self._go.set()
-        self._thread.join()
-
-    def start(self) -> None:
-        self._done.clear()
-        self._go.set()
-
-    def wait(self) -> None:
-        self._done.wait()
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
-
-    def _run(self) -> None:
-        while True:
-            self._go.wait()
-            self._go.clear()
-            if self._closing:
-                return
-            try:
-                self._work()
-            except BaseException as e:  # handed to the render thread
-                self._error = e
-            self._done.set()
