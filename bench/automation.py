@@ -50,8 +50,8 @@ TRACKS = 128
 PARAMS = ("fader_db", "pan", "sends.0.level_db", "sends.1.level_db")
 POINTS = 200  # per lane, over a minute
 SHORT = bool(os.environ.get("GLASSROOM_BENCH_SHORT"))
-ROUNDS = 6 if SHORT else 30
-BLOCKS = 200 if SHORT else 500  # per round and arena
+ROUNDS = 12 if SHORT else 30  # the extra is a median over rounds: enough of them
+BLOCKS = 100 if SHORT else 500  # per round and arena
 COPIES = 3  # arenas per set-up (see Rig)
 
 
