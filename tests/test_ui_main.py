@@ -266,10 +266,20 @@ def test_drop_onto_a_lane_lands_there_and_a_folder_is_refused(full, qtbot, tmp_p
     full.open_folder(folder)
     full.import_files([_tone(tmp_path / "bed.wav", 2.0)])
     qtbot.waitUntil(lambda: not full.importing(), timeout=WAIT_MS)
-    lane = full.arrange.lanes()[0]
     full.arrange.editor.snap_on = False
     x = int(full.arrange.scale.x_of(RATE))
-    at = lane.mapTo(full, QPoint(x, lane.height() // 2))
+    viewport = full.arrange.scroll.viewport()
+
+    def lane_point() -> QPoint | None:
+        # The track's lane is laid out after the import ends (on a busy machine, later):
+        # the point in the middle of it, once the window finds that lane there.
+        lane = full.arrange.lanes()[0]
+        at = lane.mapTo(full, QPoint(x, lane.height() // 2))
+        found = full.arrange.lane_at_viewport_y(viewport.mapFrom(full, at).y())
+        return at if found is lane else None
+
+    qtbot.waitUntil(lambda: lane_point() is not None, timeout=WAIT_MS)
+    at = lane_point()
     _drop(full, [_tone(tmp_path / "overdub.wav")], at)
     qtbot.waitUntil(lambda: not full.importing(), timeout=WAIT_MS)
     track = full.project.tracks[0]
