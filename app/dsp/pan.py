@@ -1,8 +1,8 @@
 """Constant-power pan law: -3 dB in each side at centre, full level at the extremes.
 
 Pan runs from -1 (left) to +1 (right) as in the session model. The mixer pans a strip
-by ramping each side's gain with `app.dsp.gain.ramp_add` from the previous block's pan
-gains to this block's.
+by ramping each side's gain across the block from the previous block's pan gains to
+this block's (`mixer._pan_fader_meter`), working them out only when the pan moves.
 """
 
 import math

@@ -8,8 +8,8 @@
 - ClockBackend runs the same kernel on a Python thread paced by time.monotonic, for
   a machine with no usable device: the transport, meters and feedback keep working.
 - OfflineBackend runs the kernel as fast as it can for a render, the butler filling the
-  rings on a second thread between chunks; a chunk only takes blocks the rings already
-  hold, so every render of a project is bit-identical.
+  rings on a second thread while the kernel renders; a chunk only takes blocks the rings
+  already hold, so every render of a project is bit-identical.
 """
 
 from __future__ import annotations
