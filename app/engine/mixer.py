@@ -184,6 +184,7 @@ CALIBRATION_LEVEL = 0.5  # the loopback calibration's impulse
 LN10_OVER_20 = math.log(10.0) / 20.0
 LIMIT_CEILING = 0.891  # -1 dBFS: the cue safety limiter never lets a peak past this
 LIMIT_RELEASE = 0.9995  # per-sample recovery of the limiter gain (about 40 ms at 48 kHz)
+MAGNITUDE_BITS = 0x7FFF_FFFF_FFFF_FFFF  # a float64 without its sign bit
 REVERB_ROOM = 0.6
 REVERB_DAMP = 0.4
 REVERB_WIDTH = 1.0
@@ -447,46 +448,35 @@ def _acc_pan(x, acc, row, n, l0, r0, l1, r1, level0, level1, shape):
         a[j] += x[j] * ((gl0 if even else gr0) + (dl if even else dr) * shape[j])
 
 
-@njit(nogil=True, cache=True)
-def _pan_fader_meter(x, scratch, n, l0, r0, l1, r1, f0, f1, meters, s, bus_acc, dest):
-    """One pass of a strip's pan and fader: scratch's panned and post rows, the strip's
-    meter on post, and post added into bus_acc[dest] (dest < 0: not here).
-
-    The meter keeps four partial sums so that its additions do not wait on each other.
-    """
-    panned = scratch[SCR_PANNED]
-    post = scratch[SCR_POST]
-    sl = (l1 - l0) / n
-    sr = (r1 - r0) / n
-    fstep = 0.0 if f0 == f1 else (f1 - f0) / n
-    fbase = f1 if f0 == f1 else f0
-    peak0 = peak1 = meters[s, M_PEAK]
-    acc0 = acc1 = 0.0
-    to_bus = dest >= 0
-    row = dest if to_bus else 0
-    for i in range(n):
-        k = i + 1
-        gf = fbase + fstep * k
-        a = x[i, 0] * (l0 + sl * k)
-        b = x[i, 1] * (r0 + sr * k)
-        panned[i, 0] = a
-        panned[i, 1] = b
-        a *= gf
-        b *= gf
-        post[i, 0] = a
-        post[i, 1] = b
-        if to_bus:
-            bus_acc[row, i, 0] += a
-            bus_acc[row, i, 1] += b
-        if i & 1:
-            peak1 = max(peak1, abs(a), abs(b))
-            acc1 += a * a + b * b
-        else:
-            peak0 = max(peak0, abs(a), abs(b))
-            acc0 += a * a + b * b
-    meters[s, M_PEAK] = max(peak0, peak1)
-    meters[s, M_SUMSQ] += acc0 + acc1
-    meters[s, M_COUNT] += 2 * n
+@njit(nogil=True, cache=True, _nrt=False)
+def _pan_fader(flat, bus, n, l0, r0, l1, r1, f0, f1, dest, shape):
+    """One flat pass of a strip's pan and fader over scratch[SCR_PRE] (`flat` is the
+    flat scratch, `bus` the flat bus_acc, `shape` the ramp's): scratch's panned and post
+    rows, and post added into bus[dest] (dest < 0: not here). Flat over the interleaved
+    samples, the side chosen per sample, as `_acc_pan`: a frame-by-frame loop over two
+    channels does not vectorise."""
+    x = flat[SCR_PRE]
+    panned = flat[SCR_PANNED]
+    post = flat[SCR_POST]
+    dl = l1 - l0
+    dr = r1 - r0
+    df = f1 - f0
+    m = 2 * n
+    if dest >= 0:
+        a = bus[dest]
+        for j in range(m):
+            even = (j & 1) == 0
+            v = x[j] * ((l0 if even else r0) + (dl if even else dr) * shape[j])
+            panned[j] = v
+            v *= f0 + df * shape[j]
+            post[j] = v
+            a[j] += v
+        return
+    for j in range(m):
+        even = (j & 1) == 0
+        v = x[j] * ((l0 if even else r0) + (dl if even else dr) * shape[j])
+        panned[j] = v
+        post[j] = v * (f0 + df * shape[j])
 
 
 @njit(nogil=True, cache=True)
@@ -682,21 +672,24 @@ def _mark_solo_paths(p, ns, plan_order, plan_strip, strip_p):
     return True
 
 
-@njit(nogil=True, cache=True)
-def _meter(meters, s, buf, n):
-    peak = meters[s, M_PEAK]
+# The meter's sum of squares may be added up in any order (it is read, never heard), and
+# reassociating lets the reduction run on vector registers. Its peak is taken from the
+# samples' bits: with the sign bit cleared, non-negative floats order as their bits do,
+# and an integer maximum vectorises where numba's float `max` does not (about four
+# times faster). Nothing here is NaN: a strip's input is scrubbed.
+@njit(nogil=True, cache=True, _nrt=False, fastmath={"reassoc", "nsz"})
+def _meter(meters, s, v, m):
+    """Strip (or cue) s's meter over m interleaved samples v: peak, sum of squares and
+    count."""
+    bits = v.view(np.int64)
+    top = 0
     acc = 0.0
-    for i in range(n):
-        a = abs(buf[i, 0])
-        b = abs(buf[i, 1])
-        if a > peak:
-            peak = a
-        if b > peak:
-            peak = b
-        acc += buf[i, 0] * buf[i, 0] + buf[i, 1] * buf[i, 1]
-    meters[s, M_PEAK] = peak
+    for j in range(m):
+        top = max(top, bits[j] & MAGNITUDE_BITS)
+        acc += v[j] * v[j]
+    meters[s, M_PEAK] = max(meters[s, M_PEAK], np.int64(top).view(np.float64))
     meters[s, M_SUMSQ] += acc
-    meters[s, M_COUNT] += 2 * n
+    meters[s, M_COUNT] += m
 
 
 @njit(nogil=True, cache=True)
@@ -1426,21 +1419,9 @@ def _process_strip(
             late = True
     if late:
         dest = -1
-    _pan_fader_meter(
-        x,
-        scratch,
-        n,
-        cur[P_PAN_L],
-        cur[P_PAN_R],
-        l1,
-        r1,
-        cur[P_FADER] * cur[P_AUDIBLE],
-        tgt[P_FADER] * audible,
-        meters,
-        s,
-        bus_acc,
-        dest,
-    )
+    _pan_fader(flat, flats[1], n, cur[P_PAN_L], cur[P_PAN_R], l1, r1,
+               cur[P_FADER] * cur[P_AUDIBLE], tgt[P_FADER] * audible, dest, shape)
+    _meter(meters, s, flat[SCR_POST], 2 * n)
     cur[P_PAN_L] = l1
     cur[P_PAN_R] = r1
     cur[P_PAN] = tgt[P_PAN]
@@ -1696,7 +1677,7 @@ def process_block(
         hc[CH_MASTER] = ht[CH_MASTER]
         _scrub(acc, n)
         _limit(acc, n, cuehead_p, c)
-        _meter(meters, strip_p.shape[1] + c, acc, n)
+        _meter(meters, strip_p.shape[1] + c, flats[2][c], 2 * n)
 
     crb = scratch[SCR_CR]
     source = int(cr_p[TARGET, CR_SOURCE])
