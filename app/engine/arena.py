@@ -241,7 +241,9 @@ K_OUT_CHANNELS = 4
 K_LOUDNESS_RESET = 5  # bumped to restart the master's loudness measurement
 K_PUNCH_IN = 6  # timeline frames of the punch range; no punch unless out > in
 K_PUNCH_OUT = 7
-K_NO_LOUDNESS = 8  # non-zero: the master's loudness and true peak are not metered (a render)
+# Non-zero: nobody watches this stream's meters (a render, which measures what it writes):
+# no level meters, loudness or true peak.
+K_UNMETERED = 8
 CTL_SIZE = 9
 
 # -- feedback (kernel-written) ---------------------------------------------------

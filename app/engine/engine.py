@@ -958,7 +958,7 @@ class Engine:
         mapping = compile_plan(project, arena, main_out, cr_out)
         # A render plays what the lanes hold: nothing is touched, nothing written.
         arena.plan_lanes[int(arena.ctl[A.K_PLAN_INDEX]), :, A.L_MODE] = A.MODE_READ
-        arena.ctl[A.K_NO_LOUDNESS] = 1
+        arena.ctl[A.K_UNMETERED] = 1
         if cue is not None:
             p = int(arena.ctl[A.K_PLAN_INDEX])
             arena.plan_cue[p, :, A.Q_OUT] = -2

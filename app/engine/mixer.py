@@ -1351,11 +1351,13 @@ def _process_strip(
     punch_in,
     punch_out,
     prepared,
+    metered,
     flats,
 ):
     """One strip for this block: input, filters, dynamics, cue taps, pan, fader, meter
     and sends. `prepared`: scratch[SCR_PRE] holds its input already filtered (by
-    `_batch_filters`), so it starts at the dynamics."""
+    `_batch_filters`), so it starts at the dynamics. `metered`: its meter is kept (see
+    arena.K_UNMETERED)."""
     x = scratch[SCR_PRE]
     flat = flats[0]
     shape = flat[SCR_RAMP]
@@ -1421,7 +1423,8 @@ def _process_strip(
         dest = -1
     _pan_fader(flat, flats[1], n, cur[P_PAN_L], cur[P_PAN_R], l1, r1,
                cur[P_FADER] * cur[P_AUDIBLE], tgt[P_FADER] * audible, dest, shape)
-    _meter(meters, s, flat[SCR_POST], 2 * n)
+    if metered:
+        _meter(meters, s, flat[SCR_POST], 2 * n)
     cur[P_PAN_L] = l1
     cur[P_PAN_R] = r1
     cur[P_PAN] = tgt[P_PAN]
@@ -1585,6 +1588,7 @@ def process_block(
             plan_lanes[p], plan_points[p], lane_seg[p], lanes, at, n, strip_p, cue_p, auto, glide
         )
 
+    metered = ctl[A.K_UNMETERED] == 0
     solo_mode = int(cr_p[TARGET, CR_SOLO_MODE])
     any_solo = _mark_solo_paths(p, ns, plan_order, plan_strip, strip_p)
     tempo = cr_p[TARGET, A.CR_TEMPO]
@@ -1641,6 +1645,7 @@ def process_block(
                 punch_in,
                 punch_out,
                 batched,
+                metered,
                 flats,
             )
         k += run
@@ -1677,7 +1682,8 @@ def process_block(
         hc[CH_MASTER] = ht[CH_MASTER]
         _scrub(acc, n)
         _limit(acc, n, cuehead_p, c)
-        _meter(meters, strip_p.shape[1] + c, flats[2][c], 2 * n)
+        if metered:
+            _meter(meters, strip_p.shape[1] + c, flats[2][c], 2 * n)
 
     crb = scratch[SCR_CR]
     source = int(cr_p[TARGET, CR_SOURCE])
@@ -1720,8 +1726,7 @@ def process_block(
 
     cr_out = plan_head[p, H_CR_OUT]
     main_out = plan_head[p, H_MAIN_OUT]
-    # A render measures its own loudness, from what it writes.
-    if ctl[A.K_NO_LOUDNESS] == 0:
+    if metered:
         if ctl[A.K_LOUDNESS_RESET] != fb[A.F_LOUDNESS_ACK] or loud_state[0] != sr:
             # A new rate starts the true-peak interpolator afresh; a reset only forgets
             # the held peak, since zeroing the history mid-signal is a step whose
