@@ -1248,7 +1248,7 @@ def _batch_filters(first, run, p, plan_order, rolling, playing, recording, strip
     """The inputs and filters of `run` tracks (plan_order[p, first:first + run]) with
     one `biquads_batch`: each track's filtered input is left in its two columns of
     batch (see arena.BATCH_X), for `_batch_take`. Exactly the samples of running each
-    strip's filters on its own, at about half the cost."""
+    strip's filters on its own, at under half the cost."""
     w = BATCH_WIDTH
     most = 0
     for j in range(BATCH):
