@@ -196,8 +196,8 @@ def test_render_with_the_butler_on_its_own_thread_equals_servicing_it_every_bloc
     assert np.abs(got[-20_000:-10_000]).max() > 0.05  # audio to the end, not silence
 
 
-def test_an_error_in_the_butler_pass_during_a_render_reaches_the_caller(tmp_path):
-    folder = tmp_path / "Song.glassroom"
+def _playing_offline_rig(folder: Path) -> tuple[A.Arena, Butler, OfflineBackend]:
+    """A 100,000-frame song's arena, butler and offline backend, ready to run."""
     project = make_song(folder, [noise(100_000, 2, 7)], [0])
     mapping = compile_plan(project, arena := A.Arena(A.Capacity(4, 2, 1)), 0, -2)
     butler = Butler(arena, project.sample_rate)
@@ -206,6 +206,11 @@ def test_an_error_in_the_butler_pass_during_a_render_reaches_the_caller(tmp_path
     backend.settle(arena)
     arena.push_command(A.CMD_LOCATE, 0)
     arena.push_command(A.CMD_PLAY)
+    return arena, butler, backend
+
+
+def test_an_error_in_the_butler_pass_during_a_render_reaches_the_caller(tmp_path):
+    arena, butler, backend = _playing_offline_rig(tmp_path / "Song.glassroom")
     passes = []
 
     def failing_pass() -> None:
@@ -217,6 +222,25 @@ def test_an_error_in_the_butler_pass_during_a_render_reaches_the_caller(tmp_path
     with pytest.raises(OSError, match="disk went away"):
         backend.run(arena, 100_000, failing_pass, lambda block: None)
     butler.close()
+
+
+def test_an_error_writing_a_rendered_chunk_ends_the_render(tmp_path):
+    # The sink writes each chunk on the second thread while the next one renders: its
+    # error (a full disk) still reaches the caller, and the render goes no further
+    # than the chunk after.
+    arena, butler, backend = _playing_offline_rig(tmp_path / "Song.glassroom")
+    chunks = []
+
+    def failing_sink(block: np.ndarray) -> None:
+        chunks.append(len(block))
+        if len(chunks) == 2:
+            raise OSError("No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        backend.run(arena, 100_000, butler.service, failing_sink)
+    butler.close()
+    assert len(chunks) == 2
+    assert int(arena.fb[A.F_CONSUMED]) <= 3 * sum(chunks) // 2 + 128
 
 
 @pytest.mark.parametrize("shape", list(FadeShape))

@@ -373,8 +373,10 @@ class OfflineBackend:
         second thread while the kernel renders the chunk before, on the other core, and
         synchronously whenever the rings do not yet hold a chunk's first block. A chunk
         ends early where the rings run short, so the samples equal running it before
-        every block. Returns False when cancelled. Commands already queued are taken
-        first.
+        every block. `sink` runs on that second thread too, each chunk written while the
+        kernel renders the next one into the other of two buffers; an error it raises
+        (a full disk) ends the render. Returns False when cancelled. Commands already
+        queued are taken first.
         """
         from app.engine.mixer import process_block, render_blocks
 
@@ -384,13 +386,17 @@ class OfflineBackend:
         fb, ring_ctl = arena.fb, arena.ring_ctl
         inp = np.zeros((self.blocksize, 0), np.float32)
         chunk = max(1, RENDER_CHUNK_FRAMES // self.blocksize) * self.blocksize
-        out = np.zeros((chunk, self.outputs), np.float32)
-        process_block(*args, inp[:0], out[:0], 0, 0)
+        outs = [np.zeros((chunk, self.outputs), np.float32) for _ in range(2)]
+        process_block(*args, inp[:0], outs[0][:0], 0, 0)
         done = 0
-        # One worker runs the pass while this thread is in the kernel (which releases the
-        # GIL), and this thread waits on its result: the two never contend for the GIL,
-        # and the render never waits on a switch interval.
+        # One worker runs the pass and the sink while this thread is in the kernel (which
+        # releases the GIL), and this thread waits on their results: the two never
+        # contend for the GIL, and the render never waits on a switch interval. Tasks
+        # run in order on the one worker, so a buffer's sink has finished before the
+        # pass submitted after it, which this thread waits for before reusing the buffer.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="glassroom-render") as pool:
+            written = None
+            k = 0
             while done < frames:
                 if cancel is not None and cancel():
                     return False
@@ -401,10 +407,16 @@ class OfflineBackend:
                 ):
                     before_block()
                 ahead = pool.submit(before_block)
+                out = outs[k % 2]
                 got = render_blocks(args, fb, ring_ctl, inp, out[:want], self.blocksize)
                 ahead.result()
-                sink(out[:got])
+                if written is not None:
+                    written.result()
+                written = pool.submit(sink, out[:got])
+                k += 1
                 done += got
                 if progress is not None:
                     progress(done / frames)
+            if written is not None:
+                written.result()
         return True
