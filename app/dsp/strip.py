@@ -167,6 +167,13 @@ def _three(x, lo, hi, st, c, z, d, w, g, v):
 
 
 @njit(nogil=True, cache=True, fastmath=FMA)
+def _section(xin, z1, z2, b0, b1, b2, a1, a2):
+    """One sample through one section (transposed direct form II): (y, z1, z2)."""
+    y = b0 * xin + z1
+    return y, (b1 * xin + z2) - a1 * y, b2 * xin - a2 * y
+
+
+@njit(nogil=True, cache=True, fastmath=FMA)
 def _batch_frames(x, m, coefs, states, sections):
     """`_batch_run`, one frame at a time (for the frames after the last four)."""
     # Every index here is provably non-negative (loops from 0): an index that might be
@@ -179,13 +186,10 @@ def _batch_frames(x, m, coefs, states, sections):
             c = k * 5 * w
             z = k * 2 * w
             for ch in range(BATCH_WIDTH):
-                xin = x[o + ch]
-                y = coefs[c + ch] * xin + states[z + ch]
-                states[z + ch] = (coefs[c + w + ch] * xin + states[z + w + ch]) - coefs[
-                    c + 3 * w + ch
-                ] * y
-                states[z + w + ch] = coefs[c + 2 * w + ch] * xin - coefs[c + 4 * w + ch] * y
-                x[o + ch] = y
+                x[o + ch], states[z + ch], states[z + w + ch] = _section(
+                    x[o + ch], states[z + ch], states[z + w + ch], coefs[c + ch],
+                    coefs[c + w + ch], coefs[c + 2 * w + ch], coefs[c + 3 * w + ch],
+                    coefs[c + 4 * w + ch])
 
 
 # Four frames at a time: a channel's coefficients and state are read once per four
@@ -210,22 +214,10 @@ def _batch_run(x, m, coefs, states, sections):
                 a2 = coefs[c + 4 * w + ch]
                 z1 = states[z + ch]
                 z2 = states[z + w + ch]
-                x0 = x[o + ch]
-                x1 = x[o + w + ch]
-                x2 = x[o + 2 * w + ch]
-                x3 = x[o + 3 * w + ch]
-                y0 = b0 * x0 + z1
-                z1 = (b1 * x0 + z2) - a1 * y0
-                z2 = b2 * x0 - a2 * y0
-                y1 = b0 * x1 + z1
-                z1 = (b1 * x1 + z2) - a1 * y1
-                z2 = b2 * x1 - a2 * y1
-                y2 = b0 * x2 + z1
-                z1 = (b1 * x2 + z2) - a1 * y2
-                z2 = b2 * x2 - a2 * y2
-                y3 = b0 * x3 + z1
-                z1 = (b1 * x3 + z2) - a1 * y3
-                z2 = b2 * x3 - a2 * y3
+                y0, z1, z2 = _section(x[o + ch], z1, z2, b0, b1, b2, a1, a2)
+                y1, z1, z2 = _section(x[o + w + ch], z1, z2, b0, b1, b2, a1, a2)
+                y2, z1, z2 = _section(x[o + 2 * w + ch], z1, z2, b0, b1, b2, a1, a2)
+                y3, z1, z2 = _section(x[o + 3 * w + ch], z1, z2, b0, b1, b2, a1, a2)
                 x[o + ch] = y0
                 x[o + w + ch] = y1
                 x[o + 2 * w + ch] = y2
