@@ -461,22 +461,16 @@ def _pan_fader(flat, bus, n, l0, r0, l1, r1, f0, f1, dest, shape):
     dl = l1 - l0
     dr = r1 - r0
     df = f1 - f0
-    m = 2 * n
-    if dest >= 0:
-        a = bus[dest]
-        for j in range(m):
-            even = (j & 1) == 0
-            v = x[j] * ((l0 if even else r0) + (dl if even else dr) * shape[j])
-            panned[j] = v
-            v *= f0 + df * shape[j]
-            post[j] = v
-            a[j] += v
-        return
-    for j in range(m):
+    to_bus = dest >= 0
+    a = bus[max(dest, 0)]
+    for j in range(2 * n):
         even = (j & 1) == 0
         v = x[j] * ((l0 if even else r0) + (dl if even else dr) * shape[j])
         panned[j] = v
-        post[j] = v * (f0 + df * shape[j])
+        v *= f0 + df * shape[j]
+        post[j] = v
+        if to_bus:
+            a[j] += v
 
 
 @njit(nogil=True, cache=True)
