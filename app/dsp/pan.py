@@ -2,7 +2,7 @@
 
 Pan runs from -1 (left) to +1 (right) as in the session model. The mixer pans a strip
 by ramping each side's gain across the block from the previous block's pan gains to
-this block's (`mixer._pan_fader_meter`), working them out only when the pan moves.
+this block's (`mixer._pan_fader`), working them out only when the pan moves.
 """
 
 import math
