@@ -7,10 +7,11 @@ loop start, exactly as the kernel advances its position, so a loop wraps gapless
 A new generation (a locate or loop change) restarts the rings from the new frame and
 publishes it with `R_READY_GEN`; the kernel holds the transport until then.
 
-Rings are written in chunks aligned to CHUNK ring frames from the generation start,
-so the arithmetic (gains, fades, sums) is the same whoever runs the butler and
-however late it wakes: the offline render runs `service()` on a second thread while
-the kernel renders, and gets the very samples the live stream plays.
+Rings are written in chunks aligned to the butler's chunk from the generation start
+(CHUNK frames live; a render's butler takes larger ones, and so fewer passes through
+Python). Each frame's arithmetic (gains, fades, sums) depends on that frame alone, so
+the samples are the same whoever runs the butler, however late it wakes and whatever
+its chunk: an offline render gets the very samples the live stream plays.
 """
 
 from __future__ import annotations
@@ -75,37 +76,61 @@ def fade_curve(x: np.ndarray, shape: FadeShape) -> np.ndarray:
 
 
 @njit(cache=True)
+def _mix_faded(dst, src, i, gain, rel0, length, fade_in, in_code, fade_out, out_code):
+    """dst[i] += src[i] x clip gain x the fades at clip frame rel0 + i."""
+    rel = rel0 + i
+    g = gain
+    if fade_in > 0 and rel < fade_in:
+        g *= fade_gain(rel / fade_in, in_code)
+    if fade_out > 0:
+        left = length - rel
+        if left <= fade_out:
+            g *= fade_gain(min(1.0, max(0.0, (left - 1.0) / fade_out)), out_code)
+    lv = np.float64(src[i, 0])
+    rv = np.float64(src[i, 1]) if src.shape[1] > 1 else lv
+    dst[i, 0] += lv * g
+    dst[i, 1] += rv * g
+
+
+@njit(cache=True)
 def _mix_clip_frames(dst, src, gain, rel0, length, fade_in, in_code, fade_out, out_code):
     """dst[:m] += src (mono to both sides) x clip gain x fades, for clip frames rel0.."""
     m = src.shape[0]
-    stereo = src.shape[1] > 1
-    for i in range(m):
-        rel = rel0 + i
-        g = gain
-        if fade_in > 0 and rel < fade_in:
-            g *= fade_gain(rel / fade_in, in_code)
-        if fade_out > 0:
-            left = length - rel
-            if left <= fade_out:
-                g *= fade_gain(min(1.0, max(0.0, (left - 1.0) / fade_out)), out_code)
-        lv = np.float64(src[i, 0])
-        rv = np.float64(src[i, 1]) if stereo else lv
-        dst[i, 0] += lv * g
-        dst[i, 1] += rv * g
+    # Frames [a, b) lie in neither fade: their gain is the clip's alone, the same
+    # product `_mix_faded` takes, in one flat loop over the interleaved samples, which
+    # vectorises.
+    a = min(m, max(0, fade_in - rel0)) if fade_in > 0 else 0
+    b = max(a, min(m, length - fade_out - rel0)) if fade_out > 0 else m
+    for i in range(a):
+        _mix_faded(dst, src, i, gain, rel0, length, fade_in, in_code, fade_out, out_code)
+    flat = dst[a:b].reshape(-1)
+    if src.shape[1] == 2:
+        pairs = src[a:b].reshape(-1)
+        for j in range(2 * (b - a)):
+            flat[j] += np.float64(pairs[j]) * gain
+    elif src.shape[1] == 1:
+        for j in range(2 * (b - a)):
+            flat[j] += np.float64(src[a + j // 2, 0]) * gain
+    else:
+        for i in range(a, b):
+            _mix_faded(dst, src, i, gain, rel0, length, fade_in, in_code, fade_out, out_code)
+    for i in range(b, m):
+        _mix_faded(dst, src, i, gain, rel0, length, fade_in, in_code, fade_out, out_code)
 
 
 @njit(cache=True)
 def _clear(buf, m):
-    for i in range(m):
-        buf[i, 0] = 0.0
-        buf[i, 1] = 0.0
+    flat = buf[:m].reshape(-1)
+    for j in range(2 * m):
+        flat[j] = 0.0
 
 
 @njit(cache=True)
 def _store(ring_rows, buf, m):
-    for i in range(m):
-        ring_rows[i, 0] = np.float32(buf[i, 0])
-        ring_rows[i, 1] = np.float32(buf[i, 1])
+    src = buf[:m].reshape(-1)
+    dst = ring_rows[:m].reshape(-1)
+    for j in range(2 * m):
+        dst[j] = np.float32(src[j])
 
 
 class Source:
@@ -116,7 +141,8 @@ class Source:
         self._map: np.ndarray | None = None
         self._file: sf.SoundFile | None = None
         try:
-            self._map = map_audio(path)
+            # As a plain array: slicing a np.memmap runs Python code on every read.
+            self._map = np.asarray(map_audio(path))
         except (MediaError, OSError, ValueError):  # not float32 WAV: libsndfile reads it
             self._file = sf.SoundFile(str(path))
 
@@ -287,7 +313,9 @@ class Butler:
         sample_rate: int,
         ahead_seconds: float = 1.5,
         on_warning: Callable[[str], None] | None = None,
+        chunk: int = CHUNK,
     ) -> None:
+        self._chunk = chunk
         self._lock = threading.RLock()
         self._arena = arena
         self._schedule = Schedule((), {})
@@ -295,7 +323,7 @@ class Butler:
         self._gen = -1
         self._written = 0
         self._rewrite_from: int | None = None
-        self._buf = np.zeros((CHUNK, 2))
+        self._buf = np.zeros((chunk, 2))
         self._splices = 0
         self._maps = [Mapping(0, 0, False, 0, 0)]
         self._on_warning = on_warning
@@ -311,7 +339,7 @@ class Butler:
     def set_rate(self, sample_rate: int, ahead_seconds: float = 1.5) -> None:
         ring = self._arena.capacity.ring_frames
         ahead = int(sample_rate * ahead_seconds)
-        self._ahead = max(CHUNK, min(ahead, ring - 2 * CHUNK))
+        self._ahead = max(self._chunk, min(ahead, ring - 2 * self._chunk))
 
     # -- configuration (any thread) ----------------------------------------------
 
@@ -399,13 +427,13 @@ class Butler:
                 consumed = int(fb[A.F_CONSUMED]) if a.ring_ctl[A.R_READY_GEN] == gen else 0
                 if self._written < consumed:
                     # The kernel ran past us: skip ahead, on the chunk grid.
-                    self._written = -(-consumed // CHUNK) * CHUNK
+                    self._written = -(-consumed // self._chunk) * self._chunk
                 if self._written - consumed >= self._ahead or (
-                    self._written + CHUNK - consumed > size
+                    self._written + self._chunk - consumed > size
                 ):
                     return
                 self._write_chunk(a, self._written)
-                self._written += CHUNK
+                self._written += self._chunk
                 if int(fb[A.F_GEN]) != gen:
                     return
                 a.ring_ctl[A.R_WRITTEN] = self._written
@@ -424,7 +452,7 @@ class Butler:
         while k < self._written:
             if int(a.fb[A.F_GEN]) != gen:
                 return
-            end = min((k // CHUNK + 1) * CHUNK, self._written)
+            end = min((k // self._chunk + 1) * self._chunk, self._written)
             self._write_range(a, k, end)
             k = end
 
@@ -474,7 +502,7 @@ class Butler:
         return out
 
     def _write_chunk(self, a: A.Arena, k0: int) -> None:
-        self._write_range(a, k0, k0 + CHUNK)
+        self._write_range(a, k0, k0 + self._chunk)
 
     def _write_range(self, a: A.Arena, k0: int, k1: int) -> None:
         """Ring frames [k0, k1), within one chunk of the grid."""
