@@ -17,12 +17,17 @@ import soundfile as sf
 from numba import njit
 
 from app.engine import arena as A
-from app.engine.backends import OfflineBackend
+from app.engine.backends import (
+    RENDER_CHUNK_FRAMES,
+    OfflineBackend,
+    RenderSplit,
+    tracks_run_ahead,
+)
 from app.engine.butler import Butler, fade_curve, make_schedule
 from app.engine.callback import run_root
 from app.engine.compile import PlanError, compile_plan, param_target
 from app.engine.engine import Engine, RenderError
-from app.engine.mixer import process_block
+from app.engine.mixer import process_block, render_blocks, render_front
 from app.session import store
 from app.session.model import (
     AutomationLane,
@@ -225,8 +230,7 @@ def test_an_error_in_the_butler_pass_during_a_render_reaches_the_caller(tmp_path
 
 
 def test_an_error_writing_a_rendered_chunk_ends_the_render(tmp_path):
-    # The sink writes each chunk on the second thread while the next one renders: its
-    # error (a full disk) still reaches the caller, and the render goes no further
+    # A sink's error (a full disk) reaches the caller, and the render goes no further
     # than the chunk after.
     arena, butler, backend = _playing_offline_rig(tmp_path / "Song.glassroom")
     chunks = []
@@ -241,6 +245,116 @@ def test_an_error_writing_a_rendered_chunk_ends_the_render(tmp_path):
     butler.close()
     assert len(chunks) == 2
     assert int(arena.fb[A.F_CONSUMED]) <= 3 * sum(chunks) // 2 + 128
+
+
+def _dressed_song(folder: Path, tracks: int, frames: int) -> Project:
+    """`tracks` tracks of noise, each with its own filters, gate, compressor and pan."""
+    project = make_song(folder, [noise(frames, 1 + i % 2, 80 + i) for i in range(tracks)])
+    for i, track in enumerate(project.tracks):
+        strip = track.strip
+        strip.trim_db = -2.0 + 0.5 * i
+        strip.hpf_on, strip.hpf_freq = i % 2 == 0, 50.0 + 10.0 * i
+        strip.eq[i % 4].gain_db, strip.eq[i % 4].freq = 3.0, 200.0 * (i + 1)
+        strip.gate_on, strip.gate_threshold_db = i % 3 == 0, -40.0
+        strip.comp_on, strip.comp_threshold_db, strip.comp_ratio = i % 3 != 1, -24.0, 3.0
+        strip.pan = -0.8 + 0.15 * i
+    return project
+
+
+def test_a_render_runs_tracks_ahead_unless_a_lane_moves_their_input_filters_or_dynamics(
+    tmp_path, engine
+):
+    # Whichever way the render shares its work between its two threads, it is the
+    # live kernel's mix, sample for sample, over many chunks.
+    frames = 3 * RENDER_CHUNK_FRAMES + 1000
+    folder = tmp_path / "Song.glassroom"
+    project = _dressed_song(folder, 8, frames)
+    first = project.tracks[0]
+    ramp = [AutomationPoint(0, 0.0), AutomationPoint(frames, -12.0)]
+    for lanes, ahead in (
+        ([AutomationLane("fader_db", ramp)], True),
+        ([AutomationLane("fader_db", ramp), AutomationLane("eq.1.gain_db", ramp)], False),
+        ([AutomationLane("trim_db", ramp)], False),
+    ):
+        first.automation = lanes
+        compile_plan(project, arena := A.Arena(A.Capacity(16, 16, 1, lanes=4, points=8)), 0, -2)
+        assert tracks_run_ahead(arena) is ahead
+        got = render(engine, project, folder, frames)
+        want = run_kernel(project, folder, frames, outputs=2, cr_out=-2)
+        assert np.array_equal(got, want), [lane.param for lane in lanes]
+        assert np.abs(got).max() > 0.05
+
+
+def test_tracks_split_between_the_render_threads_mix_as_on_one(tmp_path):
+    # Twelve tracks (a batch of eight filtered together, then four), some run ahead into
+    # the pipe and the rest in the mix, the split shrinking from chunk to chunk, even
+    # through the middle of a batch: every sample is the kernel's without a pipe.
+    folder = tmp_path / "Song.glassroom"
+    frames, block, chunk = 12 * 1024, 128, 2048
+    project = _dressed_song(folder, 12, frames)
+
+    def run(splits: list[int] | None) -> np.ndarray:
+        mapping = compile_plan(project, arena := A.Arena(A.Capacity(16, 16, 1)), 0, -2)
+        backend = OfflineBackend(project.sample_rate, block)
+        backend.settle(arena)
+        butler = Butler(arena, project.sample_rate)
+        butler.set_schedule(make_schedule(project, folder, mapping.rings, set()))
+        arena.push_command(A.CMD_LOCATE, 0)
+        arena.push_command(A.CMD_PLAY)
+        args = arena.kernel_args()
+        inp = np.zeros((block, 0), np.float32)
+        out = np.zeros((frames, 2), np.float32)
+        process_block(*args, inp[:0], out[:0], 0, 0)
+        ahead_fb = arena.fb.copy()
+        pipe = np.zeros((16, 2 * chunk))
+        scratch, batch = np.zeros_like(arena.scratch), np.zeros_like(arena.batch)
+        done = 0
+        for k in range(frames // chunk):
+            butler.service()
+            part = out[done : done + chunk]
+            if splits is None:
+                got = render_blocks(args, arena.fb, arena.ring_ctl, inp, part, block)
+            else:
+                rows = pipe[: splits[k]]
+                written = int(arena.ring_ctl[A.R_WRITTEN])
+                got = render_front(args, ahead_fb, written, scratch, batch, inp, rows, chunk,
+                                   block)
+                assert render_blocks(args, arena.fb, arena.ring_ctl, inp, part[:got], block,
+                                     rows) == got
+            assert got == chunk
+            done += got
+        butler.close()
+        return out
+
+    alone = run(None)
+    assert np.abs(alone).max() > 0.05
+    for splits in ([12] * 6, [12, 11, 8, 5, 3, 0], [7, 7, 6, 4, 4, 1]):
+        np.testing.assert_array_equal(run(splits), alone, err_msg=str(splits))
+
+
+def test_the_render_split_moves_one_track_at_a_time_and_never_back():
+    split = RenderSplit(12)
+    k = 0
+
+    def chunks(count: int, ahead: int, front_s: float | list[float], mix_s: float) -> None:
+        nonlocal k
+        for i in range(count):
+            split.learn(k, ahead, front_s[i] if isinstance(front_s, list) else front_s, mix_s)
+            k += 1
+
+    chunks(RenderSplit.SKIP, 12, 10.0, 0.001)  # a compile, however slow, does not count
+    assert split.ahead == 12
+    chunks(RenderSplit.KEEP - 1, 12, 0.002, 0.001)
+    assert split.ahead == 12  # not yet enough chunks to tell
+    chunks(1, 12, 0.002, 0.001)
+    assert split.ahead == 11  # 1 ms apart: more than one and a half tracks' time
+    chunks(RenderSplit.KEEP, 12, 0.002, 0.001)
+    assert split.ahead == 11  # chunks run ahead before the move do not count
+    stalled = [0.5 if i == 3 else 0.0011 for i in range(RenderSplit.KEEP)]
+    chunks(RenderSplit.KEEP, 11, stalled, 0.001)
+    assert split.ahead == 11  # one stall in eight does not count; 0.1 ms apart is close
+    chunks(3 * RenderSplit.KEEP, 11, 0.001, 0.003)
+    assert split.ahead == 11  # this thread the slower: nothing moves back
 
 
 @pytest.mark.parametrize("shape", list(FadeShape))

@@ -92,6 +92,9 @@ P_PAN_R = 46
 P_POST_CUE = 47  # kernel-owned: fader x (1 - mute) last applied to post-fader cue taps
 P_SENDS = 48  # MAX_SENDS linear send levels
 PARAMS_PER_STRIP = P_SENDS + MAX_SENDS  # 56
+# What a track's input, filters and dynamics read: a render runs those a chunk ahead
+# on its second thread (mixer.render_front) unless a lane moves one of them.
+P_AHEAD = (P_TRIM, P_POLARITY, *range(P_HPF_ON, P_DRIVE_DB + 1))
 
 
 # -- per-strip DSP state (dsp_state rows), kernel-owned -------------------------------

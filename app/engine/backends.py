@@ -7,8 +7,9 @@
   gone (`failure()`), so the Engine can fall back.
 - ClockBackend runs the same kernel on a Python thread paced by time.monotonic, for
   a machine with no usable device: the transport, meters and feedback keep working.
-- OfflineBackend runs the kernel as fast as it can for a render, the butler filling the
-  rings on a second thread while the kernel renders; a chunk only takes blocks the rings
+- OfflineBackend runs the kernel as fast as it can for a render, on two threads: the
+  second one runs tracks' strips a chunk ahead (or fills the rings, when automation
+  moves a track's input, filters or dynamics); a chunk only takes blocks the rings
   already hold, so every render of a project is bit-identical.
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -27,7 +28,8 @@ from app.engine.callback import build_callback, run_root, warm_kernel
 STANDARD_RATES = (22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000)
 STALL_SECONDS = 1.5  # no block for this long on a running stream: the device is gone
 # An offline render runs the kernel over this many frames per call (a whole number of
-# blocks): Python's per-call costs (the butler, the file write) then count little.
+# blocks), and its butler writes this many at a time: Python's per-call costs (the
+# butler, the file write) then count little, and every chunk carries the same work.
 RENDER_CHUNK_FRAMES = 8192
 
 Progress = Callable[[str, float], None]
@@ -369,54 +371,203 @@ class OfflineBackend:
     ) -> bool:
         """Process `frames` frames, handing the output to `sink` in chunks of blocks.
 
-        `before_block` (the butler's pass) fills the playback rings. It runs on a
-        second thread while the kernel renders the chunk before, on the other core, and
-        synchronously whenever the rings do not yet hold a chunk's first block. A chunk
-        ends early where the rings run short, so the samples equal running it before
-        every block. `sink` runs on that second thread too, each chunk written while the
-        kernel renders the next one into the other of two buffers; an error it raises
-        (a full disk) ends the render. Returns False when cancelled. Commands already
-        queued are taken first.
+        `before_block` (the butler's pass) fills the playback rings; it is run before
+        every chunk whose first block the rings do not yet hold, and otherwise while
+        the kernel runs, so a chunk ends early where the rings run short and the
+        samples equal running it before every block. An error `sink` raises (a full
+        disk) ends the render. Returns False when cancelled. Commands already queued
+        are taken first.
+
+        Two threads share the work. When no automation lane moves a track's input,
+        filters or dynamics, the second thread runs those a chunk ahead
+        (`render_front`) for as many tracks as keep the two threads even
+        (`RenderSplit`), while this one mixes the chunk before, services the butler
+        and writes; otherwise the second thread services the butler and writes while
+        this one runs the whole kernel.
         """
-        from app.engine.mixer import process_block, render_blocks
+        from app.engine.mixer import process_block
 
         arena.ctl[A.K_IN_CHANNELS] = 0
         arena.ctl[A.K_OUT_CHANNELS] = self.outputs
+        process_block(
+            *arena.kernel_args(),
+            np.zeros((0, 0), np.float32),
+            np.zeros((0, self.outputs), np.float32),
+            0,
+            0,
+        )
+        # One worker, and this thread waits on its results: while one thread runs
+        # Python the other is in the kernel (which releases the GIL), so the render
+        # never waits out a switch interval.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="glassroom-render") as pool:
+            if tracks_run_ahead(arena):
+                return self._run_ahead(arena, frames, before_block, sink, cancel, progress, pool)
+            return self._run_whole(arena, frames, before_block, sink, cancel, progress, pool)
+
+    def _chunk(self) -> int:
+        return max(1, RENDER_CHUNK_FRAMES // self.blocksize) * self.blocksize
+
+    def _rings_short(self, arena: A.Arena, fb: np.ndarray, want: int) -> bool:
+        """Whether the rings lack the first block of `want` frames from fb's position."""
+        ring_ctl = arena.ring_ctl
+        return bool(
+            ring_ctl[A.R_READY_GEN] != fb[A.F_GEN]
+            or ring_ctl[A.R_WRITTEN] - fb[A.F_CONSUMED] < min(self.blocksize, want)
+        )
+
+    def _run_ahead(
+        self,
+        arena: A.Arena,
+        frames: int,
+        before_block: Callable[[], None],
+        sink: Callable[[np.ndarray], None],
+        cancel: Callable[[], bool] | None,
+        progress: Callable[[float], None] | None,
+        pool: ThreadPoolExecutor,
+    ) -> bool:
+        from app.engine.mixer import render_blocks, render_front
+
+        args = arena.kernel_args()
+        n = self.blocksize
+        chunk = self._chunk()
+        p = int(arena.ctl[A.K_PLAN_INDEX])
+        order = arena.plan_order[p, : int(arena.plan_head[p, A.H_STRIPS])]
+        audio = np.flatnonzero(arena.plan_strip[p, order, A.S_KIND] == A.KIND_AUDIO)
+        split = RenderSplit(int(audio[-1]) + 1 if audio.size else 0)
+        # The chunk the worker fills and the one this thread mixes, with how many plan
+        # positions each holds.
+        pipes = [np.zeros((split.tracks, 2 * chunk)) for _ in range(2)]
+        rows = [0, 0]
+        scratch = np.zeros_like(arena.scratch)
+        batch = np.zeros_like(arena.batch)
+        inp = np.zeros((n, 0), np.float32)
+        out = np.zeros((chunk, self.outputs), np.float32)
+        ahead_fb = arena.fb.copy()  # the kernel's position as the worker's chunk starts
+
+        def front(written: int, pipe: np.ndarray, want: int) -> tuple[int, float]:
+            t0 = time.perf_counter()
+            got = render_front(args, ahead_fb, written, scratch, batch, inp, pipe, want, n)
+            return got, time.perf_counter() - t0
+
+        def start(want: int, k: int) -> Future[tuple[int, float]] | None:
+            if want <= 0:
+                return None
+            if self._rings_short(arena, ahead_fb, want):
+                before_block()
+            rows[k % 2] = split.ahead
+            written = int(arena.ring_ctl[A.R_WRITTEN])
+            return pool.submit(front, written, pipes[k % 2][: split.ahead], want)
+
+        ahead = start(min(chunk, frames), 0)
+        done = 0
+        k = 0
+        while done < frames:
+            got, front_s = ahead.result()
+            if cancel is not None and cancel():
+                return False
+            t0 = time.perf_counter()
+            ahead = start(min(chunk, frames - done - got), k + 1)
+            pipe = pipes[k % 2][: rows[k % 2]]
+            mixed = render_blocks(args, arena.fb, arena.ring_ctl, inp, out[:got], n, pipe)
+            if mixed != got:
+                raise RuntimeError(f"the render mixed {mixed} of {got} frames run ahead")
+            sink(out[:got])
+            before_block()
+            split.learn(k, rows[k % 2], front_s, time.perf_counter() - t0)
+            k += 1
+            done += got
+            if progress is not None:
+                progress(done / frames)
+        return True
+
+    def _run_whole(
+        self,
+        arena: A.Arena,
+        frames: int,
+        before_block: Callable[[], None],
+        sink: Callable[[np.ndarray], None],
+        cancel: Callable[[], bool] | None,
+        progress: Callable[[float], None] | None,
+        pool: ThreadPoolExecutor,
+    ) -> bool:
+        from app.engine.mixer import render_blocks
+
         args = arena.kernel_args()
         fb, ring_ctl = arena.fb, arena.ring_ctl
         inp = np.zeros((self.blocksize, 0), np.float32)
-        chunk = max(1, RENDER_CHUNK_FRAMES // self.blocksize) * self.blocksize
+        chunk = self._chunk()
         outs = [np.zeros((chunk, self.outputs), np.float32) for _ in range(2)]
-        process_block(*args, inp[:0], outs[0][:0], 0, 0)
         done = 0
-        # One worker runs the pass and the sink while this thread is in the kernel (which
-        # releases the GIL), and this thread waits on their results: the two never
-        # contend for the GIL, and the render never waits on a switch interval. Tasks
-        # run in order on the one worker, so a buffer's sink has finished before the
-        # pass submitted after it, which this thread waits for before reusing the buffer.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="glassroom-render") as pool:
-            written = None
-            k = 0
-            while done < frames:
-                if cancel is not None and cancel():
-                    return False
-                want = min(chunk, frames - done)
-                if (
-                    ring_ctl[A.R_READY_GEN] != fb[A.F_GEN]
-                    or ring_ctl[A.R_WRITTEN] - fb[A.F_CONSUMED] < min(self.blocksize, want)
-                ):
-                    before_block()
-                ahead = pool.submit(before_block)
-                out = outs[k % 2]
-                got = render_blocks(args, fb, ring_ctl, inp, out[:want], self.blocksize)
-                ahead.result()
-                if written is not None:
-                    written.result()
-                written = pool.submit(sink, out[:got])
-                k += 1
-                done += got
-                if progress is not None:
-                    progress(done / frames)
+        # Tasks run in order on the one worker, so a buffer's sink has finished before
+        # the pass submitted after it, which this thread waits for before reusing the
+        # buffer.
+        written = None
+        k = 0
+        while done < frames:
+            if cancel is not None and cancel():
+                return False
+            want = min(chunk, frames - done)
+            if self._rings_short(arena, fb, want):
+                before_block()
+            ahead = pool.submit(before_block)
+            out = outs[k % 2]
+            got = render_blocks(args, fb, ring_ctl, inp, out[:want], self.blocksize)
+            ahead.result()
             if written is not None:
                 written.result()
+            written = pool.submit(sink, out[:got])
+            k += 1
+            done += got
+            if progress is not None:
+                progress(done / frames)
+        if written is not None:
+            written.result()
         return True
+
+
+class RenderSplit:
+    """How many of a render's tracks (its first plan positions) its second thread runs
+    ahead: as many as keep that thread from taking longer than this one, which mixes,
+    services the butler and writes, and also runs the other tracks.
+
+    Every KEEP chunks, if the second thread took longer per chunk (medians: a stall of
+    either thread does not count) by more than one and a half tracks' time, one track
+    moves to this thread. It never moves back: the next chunk of a track may be run
+    ahead only while its last one is not still in this thread's mix. The first chunks,
+    which may wait on a compile, are left out.
+    """
+
+    SKIP = 2
+    KEEP = 8
+
+    def __init__(self, tracks: int) -> None:
+        self.tracks = tracks
+        self.ahead = tracks
+        self._front: list[float] = []
+        self._mix: list[float] = []
+
+    def learn(self, k: int, ahead: int, front_s: float, mix_s: float) -> None:
+        """Chunk k had `ahead` tracks run ahead, in front_s seconds; this thread's part
+        took mix_s seconds."""
+        if k < self.SKIP or ahead != self.ahead or ahead <= 1:
+            return
+        self._front.append(front_s)
+        self._mix.append(mix_s)
+        if len(self._front) < self.KEEP:
+            return
+        front = float(np.median(self._front))
+        mix = float(np.median(self._mix))
+        self._front.clear()
+        self._mix.clear()
+        if front - mix > 1.5 * front / ahead:
+            self.ahead -= 1
+
+
+def tracks_run_ahead(arena: A.Arena) -> bool:
+    """Whether a render may run the tracks' input, filters and dynamics a chunk ahead of
+    the mix: no automation lane moves one of those of an audio track (A.P_AHEAD)."""
+    p = int(arena.ctl[A.K_PLAN_INDEX])
+    lanes = arena.plan_lanes[p, : int(arena.plan_head[p, A.H_LANES])]
+    lanes = lanes[lanes[:, A.L_ON_CUE] == 0]
+    audio = arena.plan_strip[p, lanes[:, A.L_STRIP], A.S_KIND] == A.KIND_AUDIO
+    return not np.any(audio & np.isin(lanes[:, A.L_OFFSET], A.P_AHEAD))

@@ -31,6 +31,7 @@ from app.dsp.truepeak import to_dbtp
 from app.engine import arena as A
 from app.engine.automation import COLLECT_SECONDS, AutomationPass, Collector, LaneWrite
 from app.engine.backends import (
+    RENDER_CHUNK_FRAMES,
     ClockBackend,
     DeviceError,
     OfflineBackend,
@@ -963,7 +964,7 @@ class Engine:
             p = int(arena.ctl[A.K_PLAN_INDEX])
             arena.plan_cue[p, :, A.Q_OUT] = -2
             arena.plan_cue[p, mapping.cues[cue], A.Q_OUT] = 0
-        butler = Butler(arena, project.sample_rate)
+        butler = Butler(arena, project.sample_rate, chunk=RENDER_CHUNK_FRAMES)
         butler.set_schedule(make_schedule(project, folder, mapping.rings, placeholders))
         backend = OfflineBackend(project.sample_rate, blocksize)
         backend.settle(arena)

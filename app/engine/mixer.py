@@ -22,7 +22,14 @@ one is due. Parameters ramp linearly from
 the kernel's current value to the target across each block, reaching it on the
 block's last frame.
 
-The kernel allocates nothing: every buffer it uses lives in the arena.
+An offline render may run the first part of each track's strip, from its source
+through its dynamics, a chunk ahead on a second thread (`render_front`, into a
+"pipe"); `process_block` then takes those tracks from the pipe and does the rest.
+Every track's samples depend on nothing but the track up to there, so the render is
+the same, sample for sample.
+
+The kernel allocates nothing: every buffer it uses lives in the arena (or, for a
+render's second thread, in buffers the render made before it started).
 """
 
 import math
@@ -449,13 +456,12 @@ def _acc_pan(x, acc, row, n, l0, r0, l1, r1, level0, level1, shape):
 
 
 @njit(nogil=True, cache=True, _nrt=False)
-def _pan_fader(flat, bus, n, l0, r0, l1, r1, f0, f1, dest, shape):
-    """One flat pass of a strip's pan and fader over scratch[SCR_PRE] (`flat` is the
-    flat scratch, `bus` the flat bus_acc, `shape` the ramp's): scratch's panned and post
-    rows, and post added into bus[dest] (dest < 0: not here). Flat over the interleaved
-    samples, the side chosen per sample, as `_acc_pan`: a frame-by-frame loop over two
-    channels does not vectorise."""
-    x = flat[SCR_PRE]
+def _pan_fader(x, flat, bus, n, l0, r0, l1, r1, f0, f1, dest, shape):
+    """One flat pass of a strip's pan and fader over x (a strip's samples, flat; `flat`
+    is the flat scratch, `bus` the flat bus_acc, `shape` the ramp's): scratch's panned
+    and post rows, and post added into bus[dest] (dest < 0: not here). Flat over the
+    interleaved samples, the side chosen per sample, as `_acc_pan`: a frame-by-frame
+    loop over two channels does not vectorise."""
     panned = flat[SCR_PANNED]
     post = flat[SCR_POST]
     dl = l1 - l0
@@ -1241,7 +1247,7 @@ def _batch_filters(first, run, p, plan_order, rolling, playing, recording, strip
                    flats):
     """The inputs and filters of `run` tracks (plan_order[p, first:first + run]) with
     one `biquads_batch`: each track's filtered input is left in its two columns of
-    batch (see arena.BATCH_X), for `_batch_take`. Exactly the samples of running each
+    batch (see arena.BATCH_X), for `_batch_dynamics`. Exactly the samples of running each
     strip's filters on its own, at under half the cost."""
     w = BATCH_WIDTH
     most = 0
@@ -1301,13 +1307,50 @@ def _batch_filters(first, run, p, plan_order, rolling, playing, recording, strip
 
 
 @njit(nogil=True, cache=True, _nrt=False)
-def _batch_take(j, batch, scratch, n):
-    """Track j of the last `_batch_filters` back into scratch[SCR_PRE]."""
-    x = scratch[SCR_PRE]
+def _batch_dynamics(j, s, batch, strip_p, dsp_state, x, n, fs):
+    """Track j (strip s) of the last `_batch_filters` through its dynamics, into x."""
     w = BATCH_WIDTH
     for i in range(n):
         x[i, 0] = batch[BATCH_X + i * w + 2 * j]
         x[i, 1] = batch[BATCH_X + i * w + 2 * j + 1]
+    _strip_dynamics(dsp_state[s], strip_p[TARGET, s], strip_p[CUR, s], x, n, fs)
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def _audio_run(p, k, ns, plan_order, plan_strip):
+    """How many audio tracks, up to BATCH, stand in a row at plan_order[p, k:]."""
+    run = 0
+    while k + run < ns and run < BATCH:
+        if plan_strip[p, plan_order[p, k + run], S_KIND] != KIND_AUDIO:
+            break
+        run += 1
+    return run
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def _pipe_rows(pipe, k, run):
+    """How many of the `run` audio tracks from plan position k a render's pipe holds
+    (see `render_front`)."""
+    if pipe is None:
+        return 0
+    return max(0, min(run, pipe.shape[0] - k))
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def _strip_front(s, j, batched, p, rolling, playing, recording, strip_p, plan_strip, fb,
+                 rings, ring_ctl, bus_acc, scratch, batch, dsp_state, fx_state, tempo, inp,
+                 n, fs, capture_pos, frame, punch_in, punch_out, flats):
+    """Strip s from its source through its dynamics, into scratch[SCR_PRE]: from column j
+    of `batch` when `_batch_filters` ran its input and filters (`batched`), else from
+    its source."""
+    x = scratch[SCR_PRE]
+    if batched:
+        _batch_dynamics(j, s, batch, strip_p, dsp_state, x, n, fs)
+    else:
+        _strip_input(s, p, rolling, playing, recording, strip_p, plan_strip, fb, rings,
+                     ring_ctl, bus_acc, scratch, fx_state, tempo, inp, n, fs, capture_pos,
+                     frame, punch_in, punch_out, flats)
+        _strip_dsp(dsp_state[s], strip_p[TARGET, s], strip_p[CUR, s], x, n, fs)
 
 
 # Without numba's runtime: a strip only takes views of the arena (it never allocates),
@@ -1317,9 +1360,6 @@ def _batch_take(j, batch, scratch, n):
 def _process_strip(
     s,
     p,
-    rolling,
-    playing,
-    recording,
     solo_mode,
     any_solo,
     strip_p,
@@ -1327,44 +1367,21 @@ def _process_strip(
     plan_strip,
     plan_send,
     ncues,
-    fb,
     meters,
-    rings,
-    ring_ctl,
-    bus_acc,
-    cue_acc,
     scratch,
-    dsp_state,
-    fx_state,
-    tempo,
-    inp,
     n,
-    fs,
-    capture_pos,
-    frame,
-    punch_in,
-    punch_out,
-    prepared,
     metered,
     flats,
+    src,
 ):
-    """One strip for this block: input, filters, dynamics, cue taps, pan, fader, meter
-    and sends. `prepared`: scratch[SCR_PRE] holds its input already filtered (by
-    `_batch_filters`), so it starts at the dynamics. `metered`: its meter is kept (see
+    """One strip for this block from `src`, its samples through its dynamics (flat):
+    cue taps, pan, fader, meter and sends. `metered`: its meter is kept (see
     arena.K_UNMETERED)."""
-    x = scratch[SCR_PRE]
     flat = flats[0]
     shape = flat[SCR_RAMP]
     kind = plan_strip[p, s, S_KIND]
     tgt = strip_p[TARGET, s]
     cur = strip_p[CUR, s]
-    if prepared:
-        _strip_dynamics(dsp_state[s], tgt, cur, x, n, fs)
-    else:
-        _strip_input(s, p, rolling, playing, recording, strip_p, plan_strip, fb, rings,
-                     ring_ctl, bus_acc, scratch, fx_state, tempo, inp, n, fs, capture_pos,
-                     frame, punch_in, punch_out, flats)
-        _strip_dsp(dsp_state[s], tgt, cur, x, n, fs)
 
     # Pre-fader cue taps take the strip before its own pan, with the cue's pan.
     # Post-fader taps (cues, sends) follow fader and mute but not solo: soloing a
@@ -1383,7 +1400,7 @@ def _process_strip(
         lv0 = cc[C_LEVEL] if ct[C_PRE] != 0.0 else cc[C_LEVEL] * fader_on0
         lv1 = ct[C_LEVEL] if ct[C_PRE] != 0.0 else ct[C_LEVEL] * fader_on1
         if lv0 != 0.0 or lv1 != 0.0:
-            _acc_pan(flat[SCR_PRE], flats[2], c, n, cc[C_PAN_L], cc[C_PAN_R], l1, r1, lv0, lv1,
+            _acc_pan(src, flats[2], c, n, cc[C_PAN_L], cc[C_PAN_R], l1, r1, lv0, lv1,
                      shape)
         cc[C_LEVEL] = ct[C_LEVEL]
         cc[C_PAN] = ct[C_PAN]
@@ -1415,7 +1432,7 @@ def _process_strip(
             late = True
     if late:
         dest = -1
-    _pan_fader(flat, flats[1], n, cur[P_PAN_L], cur[P_PAN_R], l1, r1,
+    _pan_fader(src, flat, flats[1], n, cur[P_PAN_L], cur[P_PAN_R], l1, r1,
                cur[P_FADER] * cur[P_AUDIBLE], tgt[P_FADER] * audible, dest, shape)
     if metered:
         _meter(meters, s, flat[SCR_POST], 2 * n)
@@ -1504,13 +1521,18 @@ def process_block(
     out,
     flags,
     device_time_us,
+    pipe=None,
+    pipe_at=0,
 ):
     """Run one block: inp (n, device inputs) float32 -> out (n, device outputs) float32.
 
     n (the rows of out) must not exceed the arena's MAX_BLOCK; with n == 0 it only takes
     the pending commands. `flags` is the device's status word (non-zero: an under- or
     overflow happened), `device_time_us` the device clock at the block (0 when there is
-    none), used to count late cycles.
+    none), used to count late cycles. `pipe` (a render's, see `render_front`): the
+    samples, source through dynamics, of the audio tracks at the first pipe.shape[0]
+    plan positions, this block's from frame pipe_at on; the block takes those tracks
+    from there instead of running them.
     """
     n = out.shape[0]
     for i in range(n):
@@ -1589,59 +1611,30 @@ def process_block(
     frame = fb[F_FRAMES]
     k = 0
     while k < ns:
-        # Tracks in a row have their filters run together, BATCH at a time.
-        run = 0
-        while (
-            run < BATCH
-            and k + run < ns
-            and plan_strip[p, plan_order[p, k + run], S_KIND] == KIND_AUDIO
-        ):
-            run += 1
-        batched = run >= BATCH_MIN
+        # Tracks in a row have their filters run together, BATCH at a time; a render's
+        # pipe holds them already run.
+        run = _audio_run(p, k, ns, plan_order, plan_strip)
+        ahead = _pipe_rows(pipe, k, run)
+        batched = ahead == 0 and run >= BATCH_MIN
         if batched:
             _batch_filters(k, run, p, plan_order, rolling, playing, recording, strip_p,
                            plan_strip, fb, rings, ring_ctl, bus_acc, scratch, dsp_state,
                            fx_state, tempo, inp, n, sr, capture_pos, frame, punch_in,
                            punch_out, batch, flats)
-        else:
-            run = 1
+        run = ahead if ahead > 0 else (run if batched else 1)
         for j in range(run):
-            if batched:
-                _batch_take(j, batch, scratch, n)
-            _process_strip(
-                plan_order[p, k + j],
-                p,
-                rolling,
-                playing,
-                recording,
-                solo_mode,
-                any_solo,
-                strip_p,
-                cue_p,
-                plan_strip,
-                plan_send,
-                ncues,
-                fb,
-                meters,
-                rings,
-                ring_ctl,
-                bus_acc,
-                cue_acc,
-                scratch,
-                dsp_state,
-                fx_state,
-                tempo,
-                inp,
-                n,
-                sr,
-                capture_pos,
-                frame,
-                punch_in,
-                punch_out,
-                batched,
-                metered,
-                flats,
-            )
+            s = plan_order[p, k + j]
+            src = flats[0][SCR_PRE]
+            if pipe is not None:
+                if ahead > 0:
+                    src = pipe[k + j, 2 * pipe_at : 2 * (pipe_at + n)]
+            if ahead == 0:
+                _strip_front(s, j, batched, p, rolling, playing, recording, strip_p,
+                             plan_strip, fb, rings, ring_ctl, bus_acc, scratch, batch,
+                             dsp_state, fx_state, tempo, inp, n, sr, capture_pos, frame,
+                             punch_in, punch_out, flats)
+            _process_strip(s, p, solo_mode, any_solo, strip_p, cue_p, plan_strip, plan_send,
+                           ncues, meters, scratch, n, metered, flats, src)
         k += run
 
     start = fb[F_CONSUMED]
@@ -1753,13 +1746,14 @@ def process_block(
 
 
 @njit(nogil=True, cache=True)
-def render_blocks(args, fb, ring_ctl, inp, out, n):
+def render_blocks(args, fb, ring_ctl, inp, out, n, pipe=None):
     """process_block over out's rows in blocks of n frames, for an offline render.
 
     args: the arena's kernel arrays (fb and ring_ctl among them); inp holds at least n
     rows. The first block always runs; each later one only while the playback rings
     already hold all its frames, so a butler serviced before every call leaves the
-    output the same as servicing it before every block. Returns the frames done.
+    output the same as servicing it before every block. `pipe`: what `render_front`
+    made of these frames. Returns the frames done.
     """
     total = out.shape[0]
     done = 0
@@ -1768,7 +1762,74 @@ def render_blocks(args, fb, ring_ctl, inp, out, n):
         if done > 0:
             if ring_ctl[R_READY_GEN] != fb[F_GEN] or ring_ctl[R_WRITTEN] - fb[F_CONSUMED] < m:
                 break
-        process_block(*args, inp[:m], out[done : done + m], 0, 0)
+        process_block(*args, inp[:m], out[done : done + m], 0, 0, pipe, done)
+        done += m
+    return done
+
+
+# Without numba's runtime, as process_block: the views flat_views returns hold no
+# references of their own, which the runtime would release at the end.
+@njit(nogil=True, cache=True, _nrt=False)
+def render_front(args, fb, written, scratch, batch, inp, pipe, total, n):
+    """The input, filters and dynamics of the audio tracks at the first pipe.shape[0]
+    plan positions for up to `total` frames in blocks of n, into pipe[plan position,
+    2 * frame + channel]: the part of `render_blocks` that depends on nothing but the
+    track, run a chunk ahead on a render's second thread (see backends.OfflineBackend).
+
+    args: the arena's kernel arrays; fb: a copy of the feedback block as the kernel
+    will stand at the chunk's first frame, which this advances; written: the frames the
+    playback rings hold; scratch and batch: this thread's own, shaped as the arena's;
+    inp: n rows of no device inputs. Blocks stop where render_blocks would stop them.
+    Returns the frames done.
+    """
+    (_, strip_p, _, _, cr_p, plan_head, plan_strip, _, _, plan_order, ctl, _, _, _,
+     rings, ring_ctl, dsp_state, bus_acc, cue_acc, _, _, _, _, _, fx_state, _, _, _,
+     capture_pos, _, _, _) = args
+    p = ctl[K_PLAN_INDEX]
+    ns = plan_head[p, H_STRIPS]
+    sr = cr_p[TARGET, CR_SAMPLE_RATE]
+    tempo = cr_p[TARGET, A.CR_TEMPO]
+    flats = flat_views(scratch, bus_acc, cue_acc, rings)
+    ramp = scratch[SCR_RAMP]
+    ahead = min(ns, pipe.shape[0])
+    done = 0
+    while done < total:
+        m = min(n, total - done)
+        if done > 0 and (ring_ctl[R_READY_GEN] != fb[F_GEN] or written - fb[F_CONSUMED] < m):
+            break
+        for i in range(m):
+            ramp[i, 0] = ramp[i, 1] = (i + 1) / m
+        playing = fb[F_PLAYING] != 0
+        recording = fb[F_RECORDING] != 0
+        rolling = playing and ring_ctl[R_READY_GEN] == fb[F_GEN]
+        punch_in = ctl[A.K_PUNCH_IN]
+        punch_out = ctl[A.K_PUNCH_OUT] if recording and rolling else punch_in
+        k = 0
+        while k < ahead:
+            run = _audio_run(p, k, ahead, plan_order, plan_strip)
+            batched = run >= BATCH_MIN
+            if batched:
+                _batch_filters(k, run, p, plan_order, rolling, playing, recording, strip_p,
+                               plan_strip, fb, rings, ring_ctl, bus_acc, scratch, dsp_state,
+                               fx_state, tempo, inp[:m], m, sr, capture_pos, fb[F_FRAMES],
+                               punch_in, punch_out, batch, flats)
+            for j in range(run):
+                s = plan_order[p, k + j]
+                dst = pipe[k + j, 2 * done : 2 * (done + m)]
+                if batched:
+                    _batch_dynamics(j, s, batch, strip_p, dsp_state, dst.reshape(m, 2), m, sr)
+                    continue
+                _strip_front(s, j, False, p, rolling, playing, recording, strip_p,
+                             plan_strip, fb, rings, ring_ctl, bus_acc, scratch, batch,
+                             dsp_state, fx_state, tempo, inp[:m], m, sr, capture_pos,
+                             fb[F_FRAMES], punch_in, punch_out, flats)
+                own = flats[0][SCR_PRE]
+                for i in range(2 * m):
+                    dst[i] = own[i]
+            k += max(run, 1)
+        if rolling:
+            fb[F_CONSUMED] += m
+        fb[F_FRAMES] += m
         done += m
     return done
 
