@@ -30,7 +30,7 @@ STALL_SECONDS = 1.5  # no block for this long on a running stream: the device is
 # An offline render runs the kernel over this many frames per call (a whole number of
 # blocks), and its butler writes this many at a time: Python's per-call costs (the
 # butler, the file write) then count little, and every chunk carries the same work.
-RENDER_CHUNK_FRAMES = 8192
+RENDER_CHUNK_FRAMES = 16384
 
 Progress = Callable[[str, float], None]
 
@@ -531,14 +531,15 @@ class RenderSplit:
     services the butler and writes, and also runs the other tracks.
 
     Every KEEP chunks, if the second thread took longer per chunk (medians: a stall of
-    either thread does not count) by more than one and a half tracks' time, one track
-    moves to this thread. It never moves back: the next chunk of a track may be run
-    ahead only while its last one is not still in this thread's mix. The first chunks,
-    which may wait on a compile, are left out.
+    either thread does not count) by more than one and a half tracks' time, tracks move
+    to this thread: as many as would close half the gap, since each one moved takes a
+    track's time from that thread and adds at least as much here. None moves back: the
+    next chunk of a track may be run ahead only while its last one is not still in this
+    thread's mix. The first chunks, which may wait on a compile, are left out.
     """
 
     SKIP = 2
-    KEEP = 8
+    KEEP = 5
 
     def __init__(self, tracks: int) -> None:
         self.tracks = tracks
@@ -559,8 +560,9 @@ class RenderSplit:
         mix = float(np.median(self._mix))
         self._front.clear()
         self._mix.clear()
-        if front - mix > 1.5 * front / ahead:
-            self.ahead -= 1
+        track = front / ahead
+        if front - mix > 1.5 * track:
+            self.ahead -= min(ahead - 1, max(1, int((front - mix) / (2 * track))))
 
 
 def tracks_run_ahead(arena: A.Arena) -> bool:
