@@ -419,17 +419,19 @@ def test_render_never_overwrites_and_rejects_an_empty_range(tmp_path, engine):
 
 def test_render_can_be_cancelled_and_leaves_nothing(tmp_path, engine):
     folder = tmp_path / "Song.glassroom"
-    project = make_song(folder, [noise(48000, 2, 10)])
+    frames = 6 * RENDER_CHUNK_FRAMES
+    project = make_song(folder, [noise(frames, 2, 10)])
     calls = []
     result = engine.render(
         project,
         folder,
         tmp_path / "mix.wav",
-        (0, 48000),
-        cancel=lambda: len(calls) > 3,
+        (0, frames),
+        cancel=lambda: len(calls) > 2,
         progress=calls.append,
     )
     assert result is None
+    assert len(calls) == 3 and calls[-1] < 0.75  # it stopped half-way
     assert list(tmp_path.glob("*.wav")) == [] and list(tmp_path.glob(".render-*")) == []
 
 

@@ -76,8 +76,8 @@ def fade_curve(x: np.ndarray, shape: FadeShape) -> np.ndarray:
 
 
 @njit(cache=True)
-def _mix_faded(dst, src, i, gain, rel0, length, fade_in, in_code, fade_out, out_code):
-    """dst[i] += src[i] x clip gain x the fades at clip frame rel0 + i."""
+def _faded(src, i, gain, rel0, length, fade_in, in_code, fade_out, out_code):
+    """src[i] (mono to both sides) x clip gain x the fades at clip frame rel0 + i."""
     rel = rel0 + i
     g = gain
     if fade_in > 0 and rel < fade_in:
@@ -88,34 +88,50 @@ def _mix_faded(dst, src, i, gain, rel0, length, fade_in, in_code, fade_out, out_
             g *= fade_gain(min(1.0, max(0.0, (left - 1.0) / fade_out)), out_code)
     lv = np.float64(src[i, 0])
     rv = np.float64(src[i, 1]) if src.shape[1] > 1 else lv
-    dst[i, 0] += lv * g
-    dst[i, 1] += rv * g
+    return lv * g, rv * g
 
 
 @njit(cache=True)
-def _mix_clip_frames(dst, src, gain, rel0, length, fade_in, in_code, fade_out, out_code):
-    """dst[:m] += src (mono to both sides) x clip gain x fades, for clip frames rel0.."""
+def _mix_clip_frames(dst, src, gain, rel0, length, fade_in, in_code, fade_out, out_code,
+                     store=False):
+    """dst[:m] += src (mono to both sides) x clip gain x fades, for clip frames rel0..
+
+    With `store`, dst (a ring's rows) gets 0.0 + that, as float32: what adding it into a
+    cleared buffer and storing the buffer would give, in one pass.
+    """
     m = src.shape[0]
     # Frames [a, b) lie in neither fade: their gain is the clip's alone, the same
-    # product `_mix_faded` takes, in one flat loop over the interleaved samples, which
+    # product `_faded` takes, in one flat loop over the interleaved samples, which
     # vectorises.
     a = min(m, max(0, fade_in - rel0)) if fade_in > 0 else 0
     b = max(a, min(m, length - fade_out - rel0)) if fade_out > 0 else m
     for i in range(a):
-        _mix_faded(dst, src, i, gain, rel0, length, fade_in, in_code, fade_out, out_code)
+        _put(dst, i, store, *_faded(src, i, gain, rel0, length, fade_in, in_code, fade_out,
+                                    out_code))
     flat = dst[a:b].reshape(-1)
-    if src.shape[1] == 2:
+    if src.shape[1] <= 2:
         pairs = src[a:b].reshape(-1)
         for j in range(2 * (b - a)):
-            flat[j] += np.float64(pairs[j]) * gain
-    elif src.shape[1] == 1:
-        for j in range(2 * (b - a)):
-            flat[j] += np.float64(src[a + j // 2, 0]) * gain
+            v = np.float64(pairs[j] if src.shape[1] == 2 else pairs[j // 2]) * gain
+            if store:
+                flat[j] = np.float32(0.0 + v)
+            else:
+                flat[j] += v
     else:
-        for i in range(a, b):
-            _mix_faded(dst, src, i, gain, rel0, length, fade_in, in_code, fade_out, out_code)
+        b = a
     for i in range(b, m):
-        _mix_faded(dst, src, i, gain, rel0, length, fade_in, in_code, fade_out, out_code)
+        _put(dst, i, store, *_faded(src, i, gain, rel0, length, fade_in, in_code, fade_out,
+                                    out_code))
+
+
+@njit(cache=True)
+def _put(dst, i, store, lv, rv):
+    if store:
+        dst[i, 0] = np.float32(0.0 + lv)
+        dst[i, 1] = np.float32(0.0 + rv)
+    else:
+        dst[i, 0] += lv
+        dst[i, 1] += rv
 
 
 @njit(cache=True)
@@ -512,11 +528,15 @@ class Butler:
         m = k1 - k0
         buf = self._buf
         for track in self._schedule.tracks:
+            ring = a.rings[track.ring, j0 : j0 + m]
+            pieces = [(clip, t0, frames, off) for t0, frames, off in segments
+                      for clip in track.under(t0, frames)]
+            if len(pieces) == 1 and self._mix_clip(*pieces[0][:3], ring, whole=True):
+                continue
             _clear(buf, m)
-            for t0, frames, off in segments:
-                for clip in track.under(t0, frames):
-                    self._mix_clip(clip, t0, frames, buf[off : off + frames])
-            _store(a.rings[track.ring, j0 : j0 + m], buf, m)
+            for clip, t0, frames, off in pieces:
+                self._mix_clip(clip, t0, frames, buf[off : off + frames])
+            _store(ring, buf, m)
 
     def _source(self, media_id: str) -> Source | None:
         if media_id not in self._sources:
@@ -535,22 +555,27 @@ class Butler:
         if self._on_warning is not None:
             self._on_warning(text)
 
-    def _mix_clip(self, clip: ClipPlay, t0: int, frames: int, out: np.ndarray) -> None:
+    def _mix_clip(
+        self, clip: ClipPlay, t0: int, frames: int, out: np.ndarray, whole: bool = False
+    ) -> bool:
+        """Mix the clip's frames within timeline [t0, t0 + frames) into out. `whole`: out
+        is a ring's rows, stored into directly, and only when the clip covers all of
+        them (returns whether it did)."""
         a = max(t0, clip.position)
         b = min(t0 + frames, clip.position + clip.length)
-        if a >= b:
-            return
+        if a >= b or (whole and (a, b) != (t0, t0 + out.shape[0])):
+            return False
         source = self._source(clip.media)
         if source is None:
-            return
+            return False
         rel0 = a - clip.position
         src0 = clip.source_offset + rel0
         if src0 < 0:
-            return
+            return False
         data = source.read(src0, b - a)
         m = data.shape[0]
-        if m == 0 or data.shape[1] == 0:
-            return
+        if m == 0 or data.shape[1] == 0 or (whole and m < b - a):
+            return False
         _mix_clip_frames(
             out[a - t0 : a - t0 + m],
             data,
@@ -561,7 +586,9 @@ class Butler:
             SHAPE_CODES[clip.fade_in_shape],
             clip.fade_out,
             SHAPE_CODES[clip.fade_out_shape],
+            whole,
         )
+        return True
 
     # -- the thread --------------------------------------------------------------
 
