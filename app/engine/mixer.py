@@ -1337,20 +1337,15 @@ def _pipe_rows(pipe, k, run):
 
 
 @njit(nogil=True, cache=True, _nrt=False)
-def _strip_front(s, j, batched, p, rolling, playing, recording, strip_p, plan_strip, fb,
-                 rings, ring_ctl, bus_acc, scratch, batch, dsp_state, fx_state, tempo, inp,
-                 n, fs, capture_pos, frame, punch_in, punch_out, flats):
-    """Strip s from its source through its dynamics, into scratch[SCR_PRE]: from column j
-    of `batch` when `_batch_filters` ran its input and filters (`batched`), else from
-    its source."""
-    x = scratch[SCR_PRE]
-    if batched:
-        _batch_dynamics(j, s, batch, strip_p, dsp_state, x, n, fs)
-    else:
-        _strip_input(s, p, rolling, playing, recording, strip_p, plan_strip, fb, rings,
-                     ring_ctl, bus_acc, scratch, fx_state, tempo, inp, n, fs, capture_pos,
-                     frame, punch_in, punch_out, flats)
-        _strip_dsp(dsp_state[s], strip_p[TARGET, s], strip_p[CUR, s], x, n, fs)
+def _strip_front(s, p, rolling, playing, recording, strip_p, plan_strip, fb, rings, ring_ctl,
+                 bus_acc, scratch, dsp_state, fx_state, tempo, inp, n, fs, capture_pos, frame,
+                 punch_in, punch_out, flats):
+    """Strip s from its source through its dynamics, into scratch[SCR_PRE] (a strip
+    whose filters `_batch_filters` ran goes through `_batch_dynamics` instead)."""
+    _strip_input(s, p, rolling, playing, recording, strip_p, plan_strip, fb, rings, ring_ctl,
+                 bus_acc, scratch, fx_state, tempo, inp, n, fs, capture_pos, frame, punch_in,
+                 punch_out, flats)
+    _strip_dsp(dsp_state[s], strip_p[TARGET, s], strip_p[CUR, s], scratch[SCR_PRE], n, fs)
 
 
 # Without numba's runtime: a strip only takes views of the arena (it never allocates),
@@ -1628,11 +1623,12 @@ def process_block(
             if pipe is not None:
                 if ahead > 0:
                     src = pipe[k + j, 2 * pipe_at : 2 * (pipe_at + n)]
-            if ahead == 0:
-                _strip_front(s, j, batched, p, rolling, playing, recording, strip_p,
-                             plan_strip, fb, rings, ring_ctl, bus_acc, scratch, batch,
-                             dsp_state, fx_state, tempo, inp, n, sr, capture_pos, frame,
-                             punch_in, punch_out, flats)
+            if batched:
+                _batch_dynamics(j, s, batch, strip_p, dsp_state, scratch[SCR_PRE], n, sr)
+            elif ahead == 0:
+                _strip_front(s, p, rolling, playing, recording, strip_p, plan_strip, fb, rings,
+                             ring_ctl, bus_acc, scratch, dsp_state, fx_state, tempo, inp, n, sr,
+                             capture_pos, frame, punch_in, punch_out, flats)
             _process_strip(s, p, solo_mode, any_solo, strip_p, cue_p, plan_strip, plan_send,
                            ncues, meters, scratch, n, metered, flats, src)
         k += run
@@ -1819,10 +1815,9 @@ def render_front(args, fb, written, scratch, batch, inp, pipe, total, n):
                 if batched:
                     _batch_dynamics(j, s, batch, strip_p, dsp_state, dst.reshape(m, 2), m, sr)
                     continue
-                _strip_front(s, j, False, p, rolling, playing, recording, strip_p,
-                             plan_strip, fb, rings, ring_ctl, bus_acc, scratch, batch,
-                             dsp_state, fx_state, tempo, inp[:m], m, sr, capture_pos,
-                             fb[F_FRAMES], punch_in, punch_out, flats)
+                _strip_front(s, p, rolling, playing, recording, strip_p, plan_strip, fb, rings,
+                             ring_ctl, bus_acc, scratch, dsp_state, fx_state, tempo, inp[:m], m,
+                             sr, capture_pos, fb[F_FRAMES], punch_in, punch_out, flats)
                 own = flats[0][SCR_PRE]
                 for i in range(2 * m):
                     dst[i] = own[i]
