@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -400,9 +400,15 @@ class OfflineBackend:
         # Python the other is in the kernel (which releases the GIL), so the render
         # never waits out a switch interval.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="glassroom-render") as pool:
-            if tracks_run_ahead(arena):
-                return self._run_ahead(arena, frames, before_block, sink, cancel, progress, pool)
-            return self._run_whole(arena, frames, before_block, sink, cancel, progress, pool)
+            chunks = self._run_ahead if tracks_run_ahead(arena) else self._run_whole
+            if cancel is not None and cancel():
+                return False
+            for done in chunks(arena, frames, before_block, sink, pool):
+                if progress is not None:
+                    progress(done / frames)
+                if done < frames and cancel is not None and cancel():
+                    return False
+        return True
 
     def _chunk(self) -> int:
         return max(1, RENDER_CHUNK_FRAMES // self.blocksize) * self.blocksize
@@ -421,10 +427,10 @@ class OfflineBackend:
         frames: int,
         before_block: Callable[[], None],
         sink: Callable[[np.ndarray], None],
-        cancel: Callable[[], bool] | None,
-        progress: Callable[[float], None] | None,
         pool: ThreadPoolExecutor,
-    ) -> bool:
+    ) -> Iterator[int]:
+        """The render with tracks run ahead on the worker; yields the frames done after
+        each chunk."""
         from app.engine.mixer import render_blocks, render_front
 
         args = arena.kernel_args()
@@ -463,8 +469,6 @@ class OfflineBackend:
         k = 0
         while done < frames:
             got, front_s = ahead.result()
-            if cancel is not None and cancel():
-                return False
             t0 = time.perf_counter()
             ahead = start(min(chunk, frames - done - got), k + 1)
             pipe = pipes[k % 2][: rows[k % 2]]
@@ -476,9 +480,7 @@ class OfflineBackend:
             split.learn(k, rows[k % 2], front_s, time.perf_counter() - t0)
             k += 1
             done += got
-            if progress is not None:
-                progress(done / frames)
-        return True
+            yield done
 
     def _run_whole(
         self,
@@ -486,10 +488,10 @@ class OfflineBackend:
         frames: int,
         before_block: Callable[[], None],
         sink: Callable[[np.ndarray], None],
-        cancel: Callable[[], bool] | None,
-        progress: Callable[[float], None] | None,
         pool: ThreadPoolExecutor,
-    ) -> bool:
+    ) -> Iterator[int]:
+        """The render with the whole kernel on this thread and the butler and the sink
+        on the worker; yields the frames done after each chunk."""
         from app.engine.mixer import render_blocks
 
         args = arena.kernel_args()
@@ -504,8 +506,6 @@ class OfflineBackend:
         written = None
         k = 0
         while done < frames:
-            if cancel is not None and cancel():
-                return False
             want = min(chunk, frames - done)
             if self._rings_short(arena, fb, want):
                 before_block()
@@ -518,11 +518,9 @@ class OfflineBackend:
             written = pool.submit(sink, out[:got])
             k += 1
             done += got
-            if progress is not None:
-                progress(done / frames)
+            yield done
         if written is not None:
             written.result()
-        return True
 
 
 class RenderSplit:
